@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rpe-observatoire/observatoire/reports"
+)
+
+func (a *app) report(cmd *cobra.Command, db dbHandle) (reports.Result, error) {
+	start := time.Now()
+	res, err := reports.Build(cmd.Context(), db, reports.Options{
+		OutDir:               a.cfg.Reports.OutDir,
+		MinCount:             a.cfg.Reports.MinCount,
+		MinCommunePopulation: a.cfg.Reports.MinCommunePopulation,
+		CommuneGeoJSON:       a.cfg.Reports.CommuneGeoJSON,
+		Now:                  time.Now(),
+	})
+	if err != nil {
+		return res, err
+	}
+	el := time.Since(start)
+	fmt.Fprintf(cmd.OutOrStdout(), "report: %d pages, %d standalone files in %s (%.0f pages/s)\n",
+		res.Pages, res.Standalone, el.Round(time.Millisecond), float64(res.Pages)/el.Seconds())
+	fmt.Fprintf(cmd.OutOrStdout(), "report index: %s\n", res.Index)
+	return res, nil
+}
+
+func newReportCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Publish the HTML reports (site + standalone files) from the indicators",
+		Long: `report writes a report per territory and period, a comparison report and
+an index, in French, into reports.out_dir: a site whose pages share one asset
+file, and a standalone single HTML file per report that opens offline. Figures
+resting on fewer than reports.min_count people are masked. The site is built in
+a temporary folder and swapped in only when complete.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := a.openWriter(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return a.recordRun(cmd.Context(), db, "report", "", func(run *warehouse.Run) error {
+				res, err := a.report(cmd, db)
+				run.RowsOut = int64(res.Pages)
+				return err
+			})
+		},
+	}
+	return cmd
+}

@@ -1,0 +1,240 @@
+// Package config is the observatory's configuration: one struct whose field
+// tags are the single spec of every key (TOML name, environment variable,
+// default, documentation). Docs() renders that spec, so the README and
+// `observatoire config` can never drift from the code.
+//
+// Precedence, lowest to highest: defaults, the config file, environment
+// variables, command-line flags (applied by cmd/).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// DefaultFile is the config file read when none is named and it exists.
+const DefaultFile = "observatoire.toml"
+
+// Config is the whole configuration. Every leaf field carries:
+//
+//	toml:"name"    key in the file (sections are nested structs)
+//	env:"NAME"     environment variable overriding it
+//	default:"v"    value when nothing sets it
+//	doc:"..."      one-line documentation (English)
+type Config struct {
+	Warehouse Warehouse `toml:"warehouse"`
+	Ingest    Ingest    `toml:"ingest"`
+	Transform Transform `toml:"transform"`
+	Reports   Reports   `toml:"reports"`
+	Analyst   Analyst   `toml:"analyst"`
+	Schedule  Schedule  `toml:"schedule"`
+	Notify    Notify    `toml:"notify"`
+}
+
+// Warehouse configures the embedded DuckDB file.
+type Warehouse struct {
+	Path        string `toml:"path" env:"OBSERVATOIRE_WAREHOUSE" default:"var/warehouse.duckdb" doc:"DuckDB warehouse file (created if missing)."`
+	MemoryLimit string `toml:"memory_limit" env:"OBSERVATOIRE_MEMORY_LIMIT" default:"" doc:"DuckDB memory_limit, e.g. \"2GB\"; empty = DuckDB's default (80% of RAM)."`
+	Threads     int    `toml:"threads" env:"OBSERVATOIRE_THREADS" default:"0" doc:"DuckDB threads; 0 = one per core."`
+	TempDir     string `toml:"temp_dir" env:"OBSERVATOIRE_TEMP_DIR" default:"" doc:"Where DuckDB spills when memory is short; empty = next to the warehouse file."`
+}
+
+// Ingest configures loading source files.
+type Ingest struct {
+	Inbox          string  `toml:"inbox" env:"OBSERVATOIRE_INBOX" default:"var/inbox" doc:"Folder watched by 'ingest --inbox'; files move to processed/ or rejected/ beside it once their transaction ends."`
+	Secret         string  `toml:"secret" env:"OBSERVATOIRE_SECRET" default:"" doc:"Key of the pseudonyms that replace AM and request identifiers. Required outside the demo; keep it out of version control (prefer the environment variable)."`
+	MaxRejectShare float64 `toml:"max_reject_share" env:"OBSERVATOIRE_MAX_REJECT_SHARE" default:"0.05" doc:"A file whose share of rejected rows is above this is refused whole (0.05 = 5 %)."`
+	ProfilesDir    string  `toml:"profiles_dir" env:"OBSERVATOIRE_PROFILES" default:"" doc:"Folder of extra or overriding mapping profiles (*.toml), beside the built-in ones."`
+}
+
+// Transform configures the SQL models.
+type Transform struct {
+	AMUnder3Ratio float64 `toml:"am_under3_ratio" env:"OBSERVATOIRE_AM_UNDER3_RATIO" default:"0.81" doc:"Share of an active AM's approved places counted for under-3s when the register has no under-3 figure (758,900 / 934,300 nationally in 2018)."`
+}
+
+// Reports configures the published HTML.
+type Reports struct {
+	OutDir               string `toml:"out_dir" env:"OBSERVATOIRE_REPORTS" default:"var/site" doc:"Folder of the published report site (replaced atomically on success)."`
+	MinCount             int    `toml:"min_count" env:"OBSERVATOIRE_MIN_COUNT" default:"5" doc:"Statistical confidentiality: figures resting on fewer people are masked as 's'."`
+	MinCommunePopulation int    `toml:"min_commune_population" env:"OBSERVATOIRE_MIN_COMMUNE_POP" default:"10000" doc:"Communes get a report of their own above this population."`
+	CommuneGeoJSON       string `toml:"commune_geojson" env:"OBSERVATOIRE_COMMUNE_GEOJSON" default:"" doc:"Optional GeoJSON of commune outlines for the commune maps."`
+}
+
+// Analyst configures read-only SQL access.
+type Analyst struct {
+	Snapshot     string        `toml:"snapshot" env:"OBSERVATOIRE_SNAPSHOT" default:"var/snapshot.duckdb" doc:"Read-only copy of the warehouse published after each successful run; analysts query it."`
+	QueryTimeout time.Duration `toml:"query_timeout" env:"OBSERVATOIRE_QUERY_TIMEOUT" default:"60s" doc:"Analyst queries running longer are cancelled."`
+	MaxRows      int           `toml:"max_rows" env:"OBSERVATOIRE_MAX_ROWS" default:"1000" doc:"Rows shown by the table output before it says it truncated."`
+}
+
+// Schedule configures 'observatoire schedule'.
+type Schedule struct {
+	TimeZone string `toml:"time_zone" env:"OBSERVATOIRE_TZ" default:"Europe/Paris" doc:"Time zone of the cron specs (a spec may override it with CRON_TZ=...)."`
+	Jobs     []Job  `toml:"jobs" doc:"Scheduled jobs ([[schedule.jobs]] tables)."`
+}
+
+// Job is one scheduled job.
+type Job struct {
+	Name    string   `toml:"name" doc:"Job name, shown in run history."`
+	Spec    string   `toml:"spec" doc:"Cron spec, 5 fields (or 6 with seconds), e.g. \"0 6 * * *\"."`
+	Command string   `toml:"command" doc:"What to run: ingest-inbox, transform, report or run."`
+	Args    []string `toml:"args" doc:"Extra arguments."`
+}
+
+// Notify configures failure notifications.
+type Notify struct {
+	Command string `toml:"command" env:"OBSERVATOIRE_NOTIFY_COMMAND" default:"" doc:"Shell command run on failure; the message is on its standard input."`
+	Webhook string `toml:"webhook" env:"OBSERVATOIRE_NOTIFY_WEBHOOK" default:"" doc:"URL receiving a JSON POST on failure."`
+}
+
+// Load returns the defaults overlaid with the file (path, or DefaultFile when
+// path is empty and it exists) and the environment.
+func Load(path string) (Config, error) {
+	var c Config
+	if err := walk(reflect.ValueOf(&c).Elem(), "", func(f field) error { return f.set(f.def) }); err != nil {
+		return c, err
+	}
+	if path == "" {
+		if _, err := os.Stat(DefaultFile); err == nil {
+			path = DefaultFile
+		}
+	}
+	if path != "" {
+		md, err := toml.DecodeFile(path, &c)
+		if err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			keys := make([]string, len(und))
+			for i, k := range und {
+				keys[i] = k.String()
+			}
+			return c, fmt.Errorf("config %s: unknown keys %s (see 'observatoire config')", path, strings.Join(keys, ", "))
+		}
+	}
+	err := walk(reflect.ValueOf(&c).Elem(), "", func(f field) error {
+		if f.env == "" {
+			return nil
+		}
+		if v, ok := os.LookupEnv(f.env); ok {
+			if err := f.set(v); err != nil {
+				return fmt.Errorf("environment %s: %w", f.env, err)
+			}
+		}
+		return nil
+	})
+	return c, err
+}
+
+// Key documents one configuration key.
+type Key struct {
+	Name, Env, Default, Doc, Type string
+}
+
+// Keys lists every key of the spec, in declaration order.
+func Keys() []Key {
+	var keys []Key
+	var c Config
+	_ = walk(reflect.ValueOf(&c).Elem(), "", func(f field) error {
+		keys = append(keys, Key{Name: f.name, Env: f.env, Default: f.def, Doc: f.doc, Type: f.typ})
+		return nil
+	})
+	return keys
+}
+
+// Docs renders the spec as a Markdown table.
+func Docs() string {
+	var b strings.Builder
+	b.WriteString("| key | environment | default | meaning |\n|---|---|---|---|\n")
+	for _, k := range Keys() {
+		env := ""
+		if k.Env != "" {
+			env = "`" + k.Env + "`"
+		}
+		def := ""
+		if k.Default != "" {
+			def = "`" + k.Default + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", k.Name, env, def, k.Doc)
+	}
+	return b.String()
+}
+
+type field struct {
+	name, env, def, doc, typ string
+	v                        reflect.Value
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func (f field) set(s string) error {
+	switch {
+	case f.v.Type() == durationType:
+		if s == "" {
+			return nil
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		f.v.SetInt(int64(d))
+	case f.v.Kind() == reflect.String:
+		f.v.SetString(s)
+	case f.v.Kind() == reflect.Int:
+		if s == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return err
+		}
+		f.v.SetInt(int64(n))
+	case f.v.Kind() == reflect.Float64:
+		if s == "" {
+			return nil
+		}
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return err
+		}
+		f.v.SetFloat(x)
+	case f.v.Kind() == reflect.Slice:
+		// Lists come from the file only.
+	default:
+		return errors.New("unsupported config type " + f.v.Type().String())
+	}
+	return nil
+}
+
+func walk(v reflect.Value, prefix string, fn func(field) error) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		name := sf.Tag.Get("toml")
+		if prefix != "" {
+			name = prefix + "." + name
+		}
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct && fv.Type() != durationType {
+			if err := walk(fv, name, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		typ := fv.Type().String()
+		if fv.Kind() == reflect.Slice {
+			typ = "list"
+		}
+		if err := fn(field{name: name, env: sf.Tag.Get("env"), def: sf.Tag.Get("default"), doc: sf.Tag.Get("doc"), typ: typ, v: fv}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

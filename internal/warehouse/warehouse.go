@@ -1,0 +1,119 @@
+// Package warehouse opens the observatory's DuckDB file. It is the one place
+// that knows the DSN and its settings, and it is shared by every stage:
+// ingest, transform, reports and analyst access each receive a *sql.DB from
+// here and never open DuckDB themselves.
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+)
+
+// Options are the DuckDB settings a warehouse is opened with.
+type Options struct {
+	Path        string // file path; ":memory:" or "" for an in-memory database (tests)
+	MemoryLimit string // e.g. "2GB"; empty = DuckDB's default
+	Threads     int    // 0 = DuckDB's default (one per core)
+	TempDir     string // spill directory; empty = DuckDB's default
+	ReadOnly    bool
+}
+
+// DSN builds the connection string. Extension auto-install and auto-load are
+// always off: an INSTALL on an offline machine can hang for minutes and does
+// not honour context deadlines, and everything we use (icu, json, parquet) is
+// built in.
+func DSN(o Options) string {
+	q := url.Values{}
+	q.Set("autoinstall_known_extensions", "false")
+	q.Set("autoload_known_extensions", "false")
+	if o.MemoryLimit != "" {
+		q.Set("memory_limit", o.MemoryLimit)
+	}
+	if o.Threads > 0 {
+		q.Set("threads", strconv.Itoa(o.Threads))
+	}
+	if o.TempDir != "" {
+		q.Set("temp_directory", o.TempDir)
+	}
+	if o.ReadOnly {
+		q.Set("access_mode", "READ_ONLY")
+	}
+	path := o.Path
+	if path == ":memory:" {
+		path = ""
+	}
+	return path + "?" + q.Encode()
+}
+
+// ErrLocked is returned (wrapped) when another process holds the file.
+var ErrLocked = errors.New("warehouse is locked by another process")
+
+var lockPID = regexp.MustCompile(`PID (\d+)`)
+
+// Open opens (creating if needed) the warehouse and makes sure its schemas
+// exist. A file held by another process gives an error that says who holds it
+// and what to do.
+func Open(ctx context.Context, o Options) (*sql.DB, error) {
+	if o.Path != "" && o.Path != ":memory:" && !o.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
+			return nil, fmt.Errorf("warehouse %s: %w", o.Path, err)
+		}
+	}
+	db, err := sql.Open("duckdb", DSN(o))
+	if err == nil {
+		err = db.PingContext(ctx)
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
+		return nil, explainOpenError(o.Path, err)
+	}
+	if !o.ReadOnly {
+		if err := ensureSchemas(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+func explainOpenError(path string, err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "Could not set lock") || strings.Contains(msg, "Conflicting lock") {
+		who := "another process"
+		if m := lockPID.FindStringSubmatch(msg); m != nil {
+			who = "process " + m[1]
+			if cmd, e := os.ReadFile("/proc/" + m[1] + "/cmdline"); e == nil {
+				who += " (" + strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " ")) + ")"
+			}
+		}
+		return fmt.Errorf("%w: %s holds %s. Wait for it to finish (see 'observatoire status'), "+
+			"or query the read-only snapshot with 'observatoire sql'; if that process is hung, stop it: %v",
+			ErrLocked, who, path, err)
+	}
+	return fmt.Errorf("open warehouse %s: %w", path, err)
+}
+
+// Schemas are created on open, in data-flow order.
+var Schemas = []string{"ref", "raw", "meta", "staging", "mart"}
+
+func ensureSchemas(ctx context.Context, db *sql.DB) error {
+	for _, s := range Schemas {
+		if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+s); err != nil {
+			return fmt.Errorf("create schema %s: %w", s, err)
+		}
+	}
+	_, err := db.ExecContext(ctx, runDDL)
+	return err
+}
