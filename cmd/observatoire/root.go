@@ -68,6 +68,10 @@ Configuration: flags > environment variables > config file (observatoire.toml)
 	return root
 }
 
+// afterSuccessfulRun are called, in order, when a recorded job succeeded and
+// before it is marked ok (publishing the analyst snapshot, for instance).
+var afterSuccessfulRun []func(ctx context.Context, a *app, db *sql.DB, job string) error
+
 // extraCommands lets command files register themselves without editing
 // newRootCmd (schedule, sql, status...).
 var extraCommands []func(*app) *cobra.Command
@@ -117,6 +121,14 @@ func (a *app) recordRun(ctx context.Context, db *sql.DB, job, period string, fn 
 		return err
 	}
 	runErr := fn(run)
+	if runErr == nil {
+		for _, hook := range afterSuccessfulRun {
+			if err := hook(ctx, a, db, job); err != nil {
+				runErr = err
+				break
+			}
+		}
+	}
 	if err := run.Finish(db, runErr); err != nil {
 		a.log.Error("could not record the end of the run", "run", run.ID, "err", err)
 	}
