@@ -1,0 +1,573 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// territory is one row of ref.territory, linked to its parent and children.
+type territory struct {
+	idx                     int
+	Level, Code, Name       string
+	ParentLevel, ParentCode string
+	Population              float64
+	parent                  *territory
+	children                []*territory // natural children, or covered communes for an RPE area
+	rpes                    []*territory // RPE areas overlapping the territory (freshness)
+	communes                []string     // commune codes inside the territory (commune map)
+	deps                    map[string]bool
+	page                    bool // gets its own report
+}
+
+func (t *territory) key() string { return t.Level + "/" + t.Code }
+
+// period is one reporting period found in the published indicators.
+type period struct {
+	idx      int
+	Kind     string // month, quarter, year
+	Code     string // 2025-03, 2025-T1, 2025
+	Start    time.Time
+	selected bool // gets report pages
+}
+
+// End returns the first day after the period.
+func (p *period) End() time.Time {
+	switch p.Kind {
+	case "month":
+		return p.Start.AddDate(0, 1, 0)
+	case "quarter":
+		return p.Start.AddDate(0, 3, 0)
+	}
+	return p.Start.AddDate(1, 0, 0)
+}
+
+// cell is one published figure. NaN stands for NULL.
+type cell struct {
+	value, parentValue, diffParent, prevValue, prevYearValue float64
+	rank, peers, quartile                                    int32
+	masked                                                   bool
+}
+
+// block holds the figures of one territory for one period (sparse).
+type block struct {
+	ids   []uint16
+	cells []cell
+}
+
+func (b *block) get(id int) (cell, bool) {
+	if b == nil || id < 0 {
+		return cell{}, false
+	}
+	for i, x := range b.ids {
+		if int(x) == id {
+			return b.cells[i], true
+		}
+	}
+	return cell{}, false
+}
+
+type bkey struct {
+	t int32
+	p int32
+}
+
+type catalogEntry struct {
+	Indicator, Label, Unit, Description, Formula, Source, Theme string
+}
+
+type ledgerEntry struct {
+	Source, Sender, Period string
+	LoadedAt               time.Time
+}
+
+// warehouse is everything a build reads, loaded with a few set-based queries.
+type warehouse struct {
+	terrs     []*territory
+	byKey     map[string]*territory
+	periods   []*period // sorted by kind then start
+	byPeriod  map[string]*period
+	inds      []string
+	indID     map[string]int
+	catalog   map[string]catalogEntry
+	blocks    map[bkey]*block
+	ledger    []ledgerEntry
+	hasLedger bool
+	france    *territory
+	// communeTerritory: level/code -> commune codes (from ref.commune_territory)
+	loadTime time.Duration
+}
+
+func (w *warehouse) ind(name string) int {
+	if id, ok := w.indID[name]; ok {
+		return id
+	}
+	return -1
+}
+
+func (w *warehouse) block(t *territory, p *period) *block {
+	return w.blocks[bkey{int32(t.idx), int32(p.idx)}]
+}
+
+func (w *warehouse) cell(t *territory, p *period, name string) (cell, bool) {
+	if t == nil || p == nil {
+		return cell{}, false
+	}
+	return w.block(t, p).get(w.ind(name))
+}
+
+// label, unit and source of an indicator: catalog first, defaults after.
+func (w *warehouse) label(name string) string {
+	if c, ok := w.catalog[name]; ok && c.Label != "" {
+		return c.Label
+	}
+	if d, ok := defaultIndicators[name]; ok {
+		return d.label
+	}
+	return name
+}
+
+func (w *warehouse) unit(name string) string {
+	if c, ok := w.catalog[name]; ok && c.Unit != "" {
+		return c.Unit
+	}
+	if d, ok := defaultIndicators[name]; ok {
+		return d.unit
+	}
+	return "count"
+}
+
+func (w *warehouse) source(name string) string {
+	if c, ok := w.catalog[name]; ok && c.Source != "" {
+		return c.Source
+	}
+	if d, ok := defaultIndicators[name]; ok {
+		return d.source
+	}
+	return "source inconnue"
+}
+
+func tableExists(ctx context.Context, db *sql.DB, schema, name string) bool {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`, schema, name).Scan(&n)
+	return err == nil && n > 0
+}
+
+func load(ctx context.Context, db *sql.DB, opt Options) (*warehouse, error) {
+	start := time.Now()
+	w := &warehouse{byKey: map[string]*territory{}, byPeriod: map[string]*period{}, indID: map[string]int{},
+		catalog: map[string]catalogEntry{}, blocks: map[bkey]*block{}}
+
+	// Territories.
+	rows, err := db.QueryContext(ctx, `SELECT level, code, coalesce(name, code), coalesce(parent_level, ''), coalesce(parent_code, ''), coalesce(population, 0)::DOUBLE FROM ref.territory`)
+	if err != nil {
+		return nil, fmt.Errorf("reports: read ref.territory: %w", err)
+	}
+	for rows.Next() {
+		t := &territory{}
+		if err := rows.Scan(&t.Level, &t.Code, &t.Name, &t.ParentLevel, &t.ParentCode, &t.Population); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		t.idx = len(w.terrs)
+		w.terrs = append(w.terrs, t)
+		w.byKey[t.key()] = t
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range w.terrs {
+		if t.ParentLevel != "" {
+			t.parent = w.byKey[t.ParentLevel+"/"+t.ParentCode]
+		}
+		if t.parent != nil && t.Level != "rpe" {
+			t.parent.children = append(t.parent.children, t)
+		}
+		if t.Level == "france" {
+			w.france = t
+		}
+		switch t.Level {
+		case "commune":
+			t.page = float64(opt.MinCommunePopulation) < t.Population
+		default:
+			t.page = true
+		}
+	}
+
+	// Membership of communes (RPE areas, communes of a territory, départements).
+	members := map[*territory][]string{}
+	if tableExists(ctx, db, "ref", "commune_territory") {
+		rows, err := db.QueryContext(ctx, `SELECT commune, level, code FROM ref.commune_territory WHERE level <> 'commune'`)
+		if err != nil {
+			return nil, fmt.Errorf("reports: read ref.commune_territory: %w", err)
+		}
+		for rows.Next() {
+			var c, l, code string
+			if err := rows.Scan(&c, &l, &code); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if t := w.byKey[l+"/"+code]; t != nil {
+				members[t] = append(members[t], c)
+			}
+		}
+		rows.Close()
+	}
+	if len(members) == 0 {
+		// Derive from the parent links.
+		for _, t := range w.terrs {
+			if t.Level != "commune" {
+				continue
+			}
+			for a := t.parent; a != nil; a = a.parent {
+				members[a] = append(members[a], t.Code)
+			}
+		}
+	}
+	communeDep := map[string]string{}
+	for t, cs := range members {
+		if t.Level == "departement" {
+			for _, c := range cs {
+				communeDep[c] = t.Code
+			}
+		}
+	}
+	communeRPE := map[string][]*territory{}
+	for _, t := range w.terrs {
+		if t.Level == "rpe" {
+			for _, c := range members[t] {
+				communeRPE[c] = append(communeRPE[c], t)
+				if ct := w.byKey["commune/"+c]; ct != nil {
+					t.children = append(t.children, ct)
+				}
+			}
+		}
+	}
+	for _, t := range w.terrs {
+		t.deps = map[string]bool{}
+		switch t.Level {
+		case "commune":
+			t.communes = []string{t.Code}
+		case "departement":
+			t.deps[t.Code] = true
+			t.communes = members[t]
+		default:
+			t.communes = members[t]
+		}
+		if t.Level == "rpe" && t.parent != nil && t.parent.Level == "departement" {
+			t.deps[t.parent.Code] = true
+		}
+		seen := map[*territory]bool{}
+		for _, c := range t.communes {
+			if d := communeDep[c]; d != "" {
+				t.deps[d] = true
+			}
+			for _, r := range communeRPE[c] {
+				if !seen[r] && r != t {
+					seen[r] = true
+					t.rpes = append(t.rpes, r)
+				}
+			}
+		}
+		if t.Level == "rpe" {
+			t.rpes = []*territory{t}
+		}
+		if t.Level == "region" || t.Level == "france" {
+			for _, c := range t.children {
+				if c.Level == "departement" {
+					t.deps[c.Code] = true
+				}
+				for _, cc := range c.children {
+					if cc.Level == "departement" {
+						t.deps[cc.Code] = true
+					}
+				}
+			}
+		}
+		if t.Level == "departement" {
+			for _, r := range w.terrs {
+				if r.Level == "rpe" && r.parent == t && !seen[r] {
+					seen[r] = true
+					t.rpes = append(t.rpes, r)
+				}
+			}
+		}
+		sort.Slice(t.rpes, func(i, j int) bool { return t.rpes[i].Name < t.rpes[j].Name })
+	}
+
+	// Catalog.
+	if tableExists(ctx, db, "mart", "indicator_catalog") {
+		rows, err := db.QueryContext(ctx, `SELECT indicator, coalesce(label,''), coalesce(unit,''), coalesce(description,''), coalesce(formula,''), coalesce(source,''), coalesce(theme,'') FROM mart.indicator_catalog`)
+		if err != nil {
+			return nil, fmt.Errorf("reports: read mart.indicator_catalog: %w", err)
+		}
+		for rows.Next() {
+			var c catalogEntry
+			if err := rows.Scan(&c.Indicator, &c.Label, &c.Unit, &c.Description, &c.Formula, &c.Source, &c.Theme); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			w.catalog[c.Indicator] = c
+		}
+		rows.Close()
+	}
+
+	// File ledger (data freshness), when the ingest stage keeps one.
+	if tableExists(ctx, db, "meta", "file_ledger") {
+		w.hasLedger = true
+		rows, err := db.QueryContext(ctx, `SELECT coalesce(source,''), coalesce(sender,''), coalesce(CAST(period AS VARCHAR),''), loaded_at FROM meta.file_ledger`)
+		if err != nil {
+			return nil, fmt.Errorf("reports: read meta.file_ledger: %w", err)
+		}
+		for rows.Next() {
+			var e ledgerEntry
+			var at sql.NullTime
+			if err := rows.Scan(&e.Source, &e.Sender, &e.Period, &at); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			e.LoadedAt = at.Time
+			w.ledger = append(w.ledger, e)
+		}
+		rows.Close()
+	}
+
+	// Periods: read from the France rows (cheap), else from everything.
+	if err := w.loadPeriods(ctx, db, opt); err != nil {
+		return nil, err
+	}
+	var sel []string
+	for _, p := range w.periods {
+		if p.selected {
+			sel = append(sel, p.Code)
+		}
+	}
+	if len(sel) == 0 {
+		w.loadTime = time.Since(start)
+		return w, nil
+	}
+
+	// The published figures, in one set-based query read as Arrow batches.
+	q := fmt.Sprintf(`SELECT p.level, p.code, p.period, p.indicator, p.value, p.parent_value, p.diff_parent,
+		CAST(p.rank AS BIGINT), CAST(p.peers AS BIGINT), CAST(p.quartile AS BIGINT), p.prev_value, p.prev_year_value,
+		coalesce(p.masked, false)
+	FROM mart.published_indicator(%d) p
+	LEFT JOIN ref.territory t ON t.level = p.level AND t.code = p.code
+	WHERE (p.period IN (%s) AND (p.level <> 'commune' OR coalesce(t.population, 0) > %d OR p.indicator IN (%s)))
+	   OR (p.period_kind <> 'quarter' AND p.indicator IN (%s) AND (p.level <> 'commune' OR coalesce(t.population, 0) > %d))`,
+		opt.MinCount, sqlList(sel), opt.MinCommunePopulation, sqlList(smallCommuneIndicators()),
+		sqlList(trendIndicators()), opt.MinCommunePopulation)
+	if err := w.loadCells(ctx, db, q); err != nil {
+		return nil, err
+	}
+	w.loadTime = time.Since(start)
+	return w, nil
+}
+
+func sqlList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	}
+	return strings.Join(q, ",")
+}
+
+func (w *warehouse) loadPeriods(ctx context.Context, db *sql.DB, opt Options) error {
+	read := func(where string) error {
+		rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT period_kind, period, CAST(period_start AS VARCHAR) FROM mart.published_indicator(%d) %s`, opt.MinCount, where))
+		if err != nil {
+			return fmt.Errorf("reports: read periods from mart.published_indicator: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var kind, code, start string
+			if err := rows.Scan(&kind, &code, &start); err != nil {
+				return err
+			}
+			if _, ok := w.byPeriod[code]; ok {
+				continue
+			}
+			st, err := time.Parse("2006-01-02", start[:min(10, len(start))])
+			if err != nil {
+				return fmt.Errorf("reports: period_start %q: %w", start, err)
+			}
+			p := &period{Kind: kind, Code: code, Start: st}
+			w.byPeriod[code] = p
+			w.periods = append(w.periods, p)
+		}
+		return rows.Err()
+	}
+	if w.france != nil {
+		if err := read("WHERE level = 'france'"); err != nil {
+			return err
+		}
+	}
+	if len(w.periods) == 0 {
+		if err := read(""); err != nil {
+			return err
+		}
+	}
+	kindOrder := map[string]int{"year": 0, "quarter": 1, "month": 2}
+	sort.Slice(w.periods, func(i, j int) bool {
+		a, b := w.periods[i], w.periods[j]
+		if a.Kind != b.Kind {
+			return kindOrder[a.Kind] < kindOrder[b.Kind]
+		}
+		return a.Start.Before(b.Start)
+	})
+	for i, p := range w.periods {
+		p.idx = i
+	}
+	if len(opt.Periods) > 0 {
+		for _, c := range opt.Periods {
+			if p := w.byPeriod[c]; p != nil {
+				p.selected = true
+			}
+		}
+		return nil
+	}
+	// Default: every year, the latest quarter and the latest month.
+	latest := map[string]*period{}
+	for _, p := range w.periods {
+		if p.Kind == "year" {
+			p.selected = true
+		}
+		latest[p.Kind] = p
+	}
+	for _, k := range []string{"quarter", "month"} {
+		if p := latest[k]; p != nil {
+			p.selected = true
+		}
+	}
+	return nil
+}
+
+// loadCells runs q through DuckDB's Arrow interface and fills w.blocks.
+func (w *warehouse) loadCells(ctx context.Context, db *sql.DB, q string) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		rdr, err := ar.QueryContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("reports: read mart.published_indicator: %w", err)
+		}
+		defer rdr.Release()
+		for rdr.Next() {
+			if err := w.addRecord(rdr.RecordBatch()); err != nil {
+				return err
+			}
+		}
+		return rdr.Err()
+	})
+}
+
+func (w *warehouse) addRecord(rec arrow.RecordBatch) error {
+	n := int(rec.NumRows())
+	str := func(i int) (func(int) string, error) {
+		switch a := rec.Column(i).(type) {
+		case *array.String:
+			return a.Value, nil
+		case *array.LargeString:
+			return a.Value, nil
+		case *array.StringView:
+			return a.Value, nil
+		}
+		return nil, fmt.Errorf("reports: column %d: unexpected arrow type %s", i, rec.Column(i).DataType())
+	}
+	f64 := func(i int) func(int) float64 {
+		a, ok := rec.Column(i).(*array.Float64)
+		if !ok {
+			return func(int) float64 { return math.NaN() }
+		}
+		return func(j int) float64 {
+			if a.IsNull(j) {
+				return math.NaN()
+			}
+			return a.Value(j)
+		}
+	}
+	i64 := func(i int) func(int) int32 {
+		a, ok := rec.Column(i).(*array.Int64)
+		if !ok {
+			return func(int) int32 { return 0 }
+		}
+		return func(j int) int32 {
+			if a.IsNull(j) {
+				return 0
+			}
+			return int32(a.Value(j))
+		}
+	}
+	level, err := str(0)
+	if err != nil {
+		return err
+	}
+	code, err := str(1)
+	if err != nil {
+		return err
+	}
+	per, err := str(2)
+	if err != nil {
+		return err
+	}
+	ind, err := str(3)
+	if err != nil {
+		return err
+	}
+	value, pv, dp := f64(4), f64(5), f64(6)
+	rank, peers, quart := i64(7), i64(8), i64(9)
+	prev, prevY := f64(10), f64(11)
+	masked, _ := rec.Column(12).(*array.Boolean)
+	var keyBuf []byte
+	for j := 0; j < n; j++ {
+		keyBuf = append(append(append(keyBuf[:0], level(j)...), '/'), code(j)...)
+		t := w.byKey[string(keyBuf)]
+		if t == nil {
+			continue // a code missing from ref.territory: nothing to name it with
+		}
+		p := w.byPeriod[per(j)]
+		if p == nil {
+			continue
+		}
+		name := ind(j)
+		id, ok := w.indID[name]
+		if !ok {
+			id = len(w.inds)
+			w.inds = append(w.inds, name)
+			w.indID[name] = id
+		}
+		k := bkey{int32(t.idx), int32(p.idx)}
+		b := w.blocks[k]
+		if b == nil {
+			b = &block{}
+			w.blocks[k] = b
+		}
+		c := cell{value: value(j), parentValue: pv(j), diffParent: dp(j), rank: rank(j), peers: peers(j),
+			quartile: quart(j), prevValue: prev(j), prevYearValue: prevY(j)}
+		if masked != nil && masked.IsValid(j) && masked.Value(j) {
+			c.masked = true
+			// The macro already nulls masked figures; never trust a value here.
+			c.value, c.parentValue, c.diffParent, c.prevValue, c.prevYearValue = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
+		}
+		b.ids = append(b.ids, uint16(id))
+		b.cells = append(b.cells, c)
+	}
+	return nil
+}
