@@ -549,6 +549,7 @@ func (w *warehouse) addRecord(rec arrow.RecordBatch) error {
 		name := ind(j)
 		id, ok := w.indID[name]
 		if !ok {
+			name = strings.Clone(name) // Arrow strings point into a buffer that is reused
 			id = len(w.inds)
 			w.inds = append(w.inds, name)
 			w.indID[name] = id
