@@ -36,6 +36,7 @@ type Config struct {
 	Analyst   Analyst   `toml:"analyst"`
 	Schedule  Schedule  `toml:"schedule"`
 	Notify    Notify    `toml:"notify"`
+	Freshness Freshness `toml:"freshness"`
 }
 
 // Warehouse configures the embedded DuckDB file.
@@ -76,22 +77,54 @@ type Analyst struct {
 
 // Schedule configures 'observatoire schedule'.
 type Schedule struct {
-	TimeZone string `toml:"time_zone" env:"OBSERVATOIRE_TZ" default:"Europe/Paris" doc:"Time zone of the cron specs (a spec may override it with CRON_TZ=...)."`
-	Jobs     []Job  `toml:"jobs" doc:"Scheduled jobs ([[schedule.jobs]] tables)."`
+	TimeZone        string        `toml:"time_zone" env:"OBSERVATOIRE_TZ" default:"Europe/Paris" doc:"Time zone of the cron specs (a spec may override it with CRON_TZ=Area/City as its first word)."`
+	Retries         int           `toml:"retries" env:"OBSERVATOIRE_RETRIES" default:"3" doc:"Further attempts of a scheduled job whose failure is worth retrying (warehouse held by another run, transient I/O); data errors are never retried."`
+	RetryBackoff    time.Duration `toml:"retry_backoff" env:"OBSERVATOIRE_RETRY_BACKOFF" default:"1m" doc:"Wait before the first retry; doubled at each further attempt, with up to 20 % jitter."`
+	RetryMaxBackoff time.Duration `toml:"retry_max_backoff" env:"OBSERVATOIRE_RETRY_MAX_BACKOFF" default:"15m" doc:"Longest wait between two attempts."`
+	JobTimeout      time.Duration `toml:"job_timeout" env:"OBSERVATOIRE_JOB_TIMEOUT" default:"6h" doc:"A scheduled job still running after this is cancelled (its current transaction rolls back) and recorded as failed; 0 = no limit."`
+	StopGrace       time.Duration `toml:"stop_grace" env:"OBSERVATOIRE_STOP_GRACE" default:"30s" doc:"On SIGTERM/SIGINT, how long the running job may go on to finish its current step before it is cancelled and rolls back; keep it below systemd's TimeoutStopSec."`
+	Jobs            []Job         `toml:"jobs" doc:"Scheduled jobs, one [[schedule.jobs]] table each (fields below). No job: 'observatoire schedule' refuses to start."`
 }
 
 // Job is one scheduled job.
 type Job struct {
-	Name    string   `toml:"name" doc:"Job name, shown in run history."`
-	Spec    string   `toml:"spec" doc:"Cron spec, 5 fields (or 6 with seconds), e.g. \"0 6 * * *\"."`
-	Command string   `toml:"command" doc:"What to run: ingest-inbox, transform, report or run."`
-	Args    []string `toml:"args" doc:"Extra arguments."`
+	Name    string   `toml:"name" doc:"Job name, unique; recorded in meta.run.job and shown by 'observatoire runs' and 'status'."`
+	Spec    string   `toml:"spec" doc:"Cron spec: 5 fields (minute hour day-of-month month day-of-week), 6 with a leading seconds field, or @daily/@every 1h; an optional CRON_TZ=Area/City prefix overrides schedule.time_zone."`
+	Command string   `toml:"command" doc:"What to run, in-process, exactly as the command of the same name: ingest-inbox ('ingest --inbox'), transform, report, run, or freshness (check late sources and notify)."`
+	Args    []string `toml:"args" doc:"Extra arguments of that command, e.g. [\"--inbox\"] for run, [\"--full-refresh\"] for transform."`
 }
 
-// Notify configures failure notifications.
+// Notify configures notifications: a failed run, a failed data test of error
+// severity, a late source.
 type Notify struct {
-	Command string `toml:"command" env:"OBSERVATOIRE_NOTIFY_COMMAND" default:"" doc:"Shell command run on failure; the message is on its standard input."`
-	Webhook string `toml:"webhook" env:"OBSERVATOIRE_NOTIFY_WEBHOOK" default:"" doc:"URL receiving a JSON POST on failure."`
+	Command string        `toml:"command" env:"OBSERVATOIRE_NOTIFY_COMMAND" default:"" doc:"Shell command (sh -c) run for each notification: the message in plain text on its standard input, the event as JSON in $OBSERVATOIRE_EVENT_JSON, its kind in $OBSERVATOIRE_EVENT."`
+	Webhook string        `toml:"webhook" env:"OBSERVATOIRE_NOTIFY_WEBHOOK" default:"" doc:"URL receiving each notification as a JSON POST (its text field suits Slack/Mattermost incoming webhooks); any non-2xx answer is an error."`
+	Timeout time.Duration `toml:"timeout" env:"OBSERVATOIRE_NOTIFY_TIMEOUT" default:"10s" doc:"Longest wait for the notification command or webhook."`
+}
+
+// Freshness says when each source's export is expected, for 'observatoire
+// status' and the freshness job.
+type Freshness struct {
+	Sources []Expect `toml:"sources" doc:"Expected exports, one [[freshness.sources]] table each (fields below). When the file names none, the built-in calendar applies: rpe_activity, availability and family_request monthly, due 15 days after the month; am_register monthly, due 30 days after; collective_places yearly, due 400 days after the year; population yearly, due 550 days after. 'freshness.sources = []' expects nothing."`
+}
+
+// Expect is one source's calendar.
+type Expect struct {
+	Source   string `toml:"source" doc:"Source contract (as in meta.file_ledger.source), e.g. rpe_activity."`
+	Every    string `toml:"every" doc:"month or year: one export per sender and period."`
+	DueDays  int    `toml:"due_days" doc:"Days after the end of a period by which its export is expected; past that the source, or a sender that has not sent it, is late."`
+	Lookback int    `toml:"lookback" doc:"A sender is expected when it sent this source in the Lookback periods before; 0 = 12 for month, 3 for year."`
+}
+
+// DefaultExpectations is the calendar used when the config file has no
+// [[freshness.sources]].
+var DefaultExpectations = []Expect{
+	{Source: "rpe_activity", Every: "month", DueDays: 15},
+	{Source: "availability", Every: "month", DueDays: 15},
+	{Source: "family_request", Every: "month", DueDays: 15},
+	{Source: "am_register", Every: "month", DueDays: 30},
+	{Source: "collective_places", Every: "year", DueDays: 400},
+	{Source: "population", Every: "year", DueDays: 550},
 }
 
 // Load returns the defaults overlaid with the file (path, or DefaultFile when
@@ -106,6 +139,7 @@ func Load(path string) (Config, error) {
 			path = DefaultFile
 		}
 	}
+	fresh := false
 	if path != "" {
 		md, err := toml.DecodeFile(path, &c)
 		if err != nil {
@@ -118,6 +152,10 @@ func Load(path string) (Config, error) {
 			}
 			return c, fmt.Errorf("config %s: unknown keys %s (see 'observatoire config')", path, strings.Join(keys, ", "))
 		}
+		fresh = md.IsDefined("freshness", "sources")
+	}
+	if !fresh {
+		c.Freshness.Sources = append([]Expect(nil), DefaultExpectations...)
 	}
 	err := walk(reflect.ValueOf(&c).Elem(), "", func(f field) error {
 		if f.env == "" {
@@ -144,15 +182,23 @@ func Keys() []Key {
 	var c Config
 	_ = walk(reflect.ValueOf(&c).Elem(), "", func(f field) error {
 		keys = append(keys, Key{Name: f.name, Env: f.env, Default: f.def, Doc: f.doc, Type: f.typ})
+		// A list of tables documents its fields as name[].field.
+		if t := f.v.Type(); t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct {
+			for i := 0; i < t.Elem().NumField(); i++ {
+				sf := t.Elem().Field(i)
+				keys = append(keys, Key{Name: f.name + "[]." + sf.Tag.Get("toml"), Doc: sf.Tag.Get("doc"), Type: typeName(sf.Type)})
+			}
+		}
 		return nil
 	})
 	return keys
 }
 
-// Docs renders the spec as a Markdown table.
+// Docs renders the spec as a Markdown table (docs/operations.md embeds it;
+// a test fails when the two differ).
 func Docs() string {
 	var b strings.Builder
-	b.WriteString("| key | environment | default | meaning |\n|---|---|---|---|\n")
+	b.WriteString("| key | type | environment | default | meaning |\n|---|---|---|---|---|\n")
 	for _, k := range Keys() {
 		env := ""
 		if k.Env != "" {
@@ -162,7 +208,7 @@ func Docs() string {
 		if k.Default != "" {
 			def = "`" + k.Default + "`"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", k.Name, env, def, k.Doc)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", k.Name, k.Type, env, def, strings.ReplaceAll(k.Doc, "|", "\\|"))
 	}
 	return b.String()
 }
@@ -228,13 +274,22 @@ func walk(v reflect.Value, prefix string, fn func(field) error) error {
 			}
 			continue
 		}
-		typ := fv.Type().String()
-		if fv.Kind() == reflect.Slice {
-			typ = "list"
-		}
+		typ := typeName(fv.Type())
 		if err := fn(field{name: name, env: sf.Tag.Get("env"), def: sf.Tag.Get("default"), doc: sf.Tag.Get("doc"), typ: typ, v: fv}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func typeName(t reflect.Type) string {
+	switch {
+	case t == durationType:
+		return "duration"
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+		return "list of tables"
+	case t.Kind() == reflect.Slice:
+		return "list of " + t.Elem().String()
+	}
+	return t.String()
 }

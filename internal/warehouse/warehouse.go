@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"strings"
 
-	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 // Options are the DuckDB settings a warehouse is opened with.
@@ -62,26 +62,81 @@ var lockPID = regexp.MustCompile(`PID (\d+)`)
 
 // Open opens (creating if needed) the warehouse and makes sure its schemas
 // exist. A file held by another process gives an error that says who holds it
-// and what to do.
+// and what to do. Writers go through OpenWriter, which takes the writer lock
+// first; Open alone is for read-only access and in-memory tests.
 func Open(ctx context.Context, o Options) (*sql.DB, error) {
+	return open(ctx, o, nil)
+}
+
+// OpenWriter takes the writer lock of the warehouse file (see lock.go), then
+// opens it for writing and closes the runs that a process which died left
+// 'running' (they are recorded in the returned lock's AbandonedRuns). Closing
+// the *sql.DB releases the lock, after DuckDB has closed the file. When
+// another process holds the lock the error is a *LockedError saying who.
+// An in-memory warehouse takes no lock.
+func OpenWriter(ctx context.Context, o Options, h Holder) (*sql.DB, *WriterLock, error) {
+	o.ReadOnly = false
+	if o.Path == "" || o.Path == ":memory:" {
+		db, err := open(ctx, o, nil)
+		return db, &WriterLock{Holder: h}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("warehouse %s: %w", o.Path, err)
+	}
+	lock, err := AcquireWriterLock(o.Path, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := open(ctx, o, lock)
+	if err != nil {
+		lock.Release()
+		return nil, nil, err
+	}
+	if lock.AbandonedRuns, err = CloseAbandonedRuns(ctx, db, lock.Stale); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, lock, nil
+}
+
+// lockedConnector releases the writer lock once DuckDB has closed the file:
+// database/sql calls Close on a connector that has one when the DB closes.
+type lockedConnector struct {
+	*duckdb.Connector
+	lock *WriterLock
+}
+
+func (c lockedConnector) Close() error {
+	err := c.Connector.Close()
+	if e := c.lock.Release(); err == nil {
+		err = e
+	}
+	return err
+}
+
+func open(ctx context.Context, o Options, lock *WriterLock) (*sql.DB, error) {
 	if o.Path != "" && o.Path != ":memory:" && !o.ReadOnly {
 		if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
 			return nil, fmt.Errorf("warehouse %s: %w", o.Path, err)
 		}
 	}
-	db, err := sql.Open("duckdb", DSN(o))
-	if err == nil {
-		err = db.PingContext(ctx)
-	}
+	conn, err := duckdb.NewConnector(DSN(o), nil)
 	if err != nil {
-		if db != nil {
-			db.Close()
-		}
+		return nil, explainOpenError(o.Path, err)
+	}
+	var db *sql.DB
+	if lock != nil {
+		db = sql.OpenDB(lockedConnector{conn, lock})
+	} else {
+		db = sql.OpenDB(conn)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close() // releases the lock too, if any
 		return nil, explainOpenError(o.Path, err)
 	}
 	if !o.ReadOnly {
 		if err := ensureSchemas(ctx, db); err != nil {
-			db.Close()
+			db.Close() // releases the lock too, if any
 			return nil, err
 		}
 	}
@@ -91,6 +146,10 @@ func Open(ctx context.Context, o Options) (*sql.DB, error) {
 func explainOpenError(path string, err error) error {
 	msg := err.Error()
 	if strings.Contains(msg, "Could not set lock") || strings.Contains(msg, "Conflicting lock") {
+		// Our own writer lock names the holder best.
+		if held, h, e := LockState(path); e == nil && held {
+			return fmt.Errorf("%w: %v", &LockedError{Warehouse: path, Holder: h}, err)
+		}
 		who := "another process"
 		if m := lockPID.FindStringSubmatch(msg); m != nil {
 			who = "process " + m[1]
@@ -114,6 +173,5 @@ func ensureSchemas(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("create schema %s: %w", s, err)
 		}
 	}
-	_, err := db.ExecContext(ctx, runDDL)
-	return err
+	return ensureRunTable(ctx, db)
 }
