@@ -1,0 +1,27 @@
+-- description: Territoires (ref.territory) avec leur groupe de pairs pour les
+--   rangs et quartiles : une commune, un EPCI ou un RPE est comparé aux
+--   territoires de même niveau de son département ; un département, une
+--   région aux autres de France.
+-- grain: un territoire (niveau, code)
+-- source: ref.territory, ref.commune_territory (COG 2026, registre des RPE)
+-- columns:
+--   level: niveau (commune, epci, rpe, departement, region, france)
+--   code: code officiel (COG, SIREN de l'EPCI, identifiant du RPE, FR)
+--   name: nom
+--   parent_level: niveau du territoire parent (comparaison « écart au parent »)
+--   parent_code: code du territoire parent
+--   peer_group: groupe de pairs pour rang, pairs et quartile (code du département, ou FR)
+-- tests:
+--   - unique: level, code
+--   - not_null: level, code, peer_group
+--   - accepted_values: level in ('commune', 'epci', 'rpe', 'departement', 'region', 'france')
+SELECT
+    t.level, t.code, t.name, t.parent_level, t.parent_code, t.population,
+    CASE
+        WHEN t.level = 'commune' THEN coalesce(d.code, t.parent_code)
+        WHEN t.level IN ('epci', 'rpe') THEN coalesce(t.parent_code, 'FR')
+        ELSE 'FR'
+    END AS peer_group
+FROM ref.territory t
+LEFT JOIN ref.commune_territory d ON t.level = 'commune' AND d.commune = t.code AND d.level = 'departement'
+QUALIFY row_number() OVER (PARTITION BY t.level, t.code ORDER BY d.code) = 1
