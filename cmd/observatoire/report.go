@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpe-observatoire/observatoire/internal/warehouse"
 	"github.com/rpe-observatoire/observatoire/reports"
 )
 
