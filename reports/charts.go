@@ -218,7 +218,7 @@ func mapChart(mapName string, items []mapItem) map[string]any {
 	ser := obj["series"]
 	// A few map-only settings go-echarts does not model.
 	obj["series"] = []any{map[string]any{"type": "map", "map": mapName, "name": "valeur", "data": data,
-		"roam": false, "selectedMode": false, "nameProperty": "name",
+		"roam": false, "selectedMode": false, "nameProperty": "name", "showLegendSymbol": false, "layoutSize": "96%",
 		"itemStyle": map[string]any{"areaColor": "#eeeeee", "borderColor": "#888", "borderWidth": 0.5},
 		"emphasis":  map[string]any{"label": map[string]any{"show": false}, "itemStyle": map[string]any{"areaColor": "#ffd54f"}}}}
 	_ = ser

@@ -3,7 +3,6 @@ package reports
 import (
 	"math"
 	"sort"
-	"strings"
 )
 
 // maxMultiples bounds the panels of the small multiples.
@@ -21,7 +20,7 @@ func (b *builder) hasComparison(t *territory, p *period) bool {
 func (b *builder) comparePage(t *territory, p *period, links linker) *pageModel {
 	kids := b.childrenOf(t, p)
 	pm := &pageModel{
-		Title:     "Comparaison : " + strings.ToLower(childLevelPlural(t)) + " – " + t.Name,
+		Title:     "Comparaison : " + lowerLevel(childLevelPlural(t)) + " – " + t.Name,
 		Kicker:    "Rapport de comparaison",
 		Subtitle:  "Période : " + frPeriod(p.Code),
 		Generated: frDate(b.opt.Now),

@@ -184,12 +184,14 @@ func (b *builder) figureTable(t *territory, p *period, inds []string, caption st
 	prev, prevY := b.shiftPeriod(p, 0), b.shiftPeriod(p, 1)
 	head := []string{"Indicateur", "Valeur"}
 	head = append(head, "Évolution depuis "+periodLabelShort(prev, p))
-	head = append(head, "Évolution sur un an")
+	if p.Kind != "year" {
+		head = append(head, "Évolution sur un an")
+	}
 	if t.parent != nil {
 		head = append(head, "Référence : "+t.parent.Name, "Écart à la référence")
 	}
 	if withRank {
-		head = append(head, "Rang parmi les "+strings.ToLower(levelPlural[t.Level]))
+		head = append(head, "Rang parmi les "+lowerLevel(levelPlural[t.Level]))
 	}
 	tb.Head = head
 	_ = prevY
@@ -200,7 +202,10 @@ func (b *builder) figureTable(t *territory, p *period, inds []string, caption st
 		}
 		unit := b.w.unit(n)
 		row := []tcell{{Text: b.w.label(n)}, b.fcell(n, c, ok)}
-		row = append(row, b.changeCell(c, c.prevValue, unit), b.changeCell(c, c.prevYearValue, unit))
+		row = append(row, b.changeCell(c, c.prevValue, unit))
+		if p.Kind != "year" {
+			row = append(row, b.changeCell(c, c.prevYearValue, unit))
+		}
 		if t.parent != nil {
 			if c.masked || math.IsNaN(c.parentValue) {
 				pc := tcell{Text: "n.d.", Num: true}

@@ -27,7 +27,7 @@ func (b *builder) territoryPage(t *territory, p *period, links linker) *pageMode
 		}
 	}
 	if b.hasComparison(t, p) {
-		pm.Related = append(pm.Related, link{Text: "Comparer les " + strings.ToLower(childLevelPlural(t)), Href: links.compare(t, p)})
+		pm.Related = append(pm.Related, link{Text: "Comparer les " + lowerLevel(childLevelPlural(t)), Href: links.compare(t, p)})
 	}
 
 	add := func(s *section) {
@@ -251,7 +251,7 @@ func (b *builder) childrenSection(pm *pageModel, t *territory, p *period, links 
 	if len(t.children) == 0 {
 		return nil
 	}
-	title := "Comparaison par " + strings.ToLower(childLevelSingular(t))
+	title := "Comparaison par " + lowerLevel(childLevelSingular(t))
 	if len(kids) == 0 {
 		return &section{ID: "territoires", Title: title, Missing: b.missingLine(title, childInds)}
 	}
@@ -281,10 +281,10 @@ func (b *builder) childrenSection(pm *pageModel, t *territory, p *period, links 
 	for i, x := range bars {
 		cats[i], pts[i] = x.t.Name, x.pt
 	}
-	ch := pm.newChart("Taux de couverture par "+strings.ToLower(childLevelSingular(t)), 40+22*len(cats), "rate",
+	ch := pm.newChart("Taux de couverture par "+lowerLevel(childLevelSingular(t)), 40+22*len(cats), "rate",
 		barChart(cats, []series{{name: b.w.label("coverage_rate"), points: pts}}, true, false, "rate"))
 	items = append(items, item{Chart: ch})
-	tb := &table{Caption: "Indicateurs par " + strings.ToLower(childLevelSingular(t)) + " (cliquer un en-tête pour trier)",
+	tb := &table{Caption: "Indicateurs par " + lowerLevel(childLevelSingular(t)) + " (cliquer un en-tête pour trier)",
 		Head: append([]string{"Territoire"}, labels(b.w, childInds)...), Sortable: true}
 	for _, k := range kids {
 		name := tcell{Text: k.Name, Sort: k.Name}
@@ -673,4 +673,10 @@ func periodOverlaps(s string, p *period) bool {
 func allReportIndicators() []string {
 	return uniq(keyIndicators, coverageModes, coveragePlaces, trendRates, trendCounts, underInds, ageInds, demoInds,
 		activityInds, contactParts, answerInds, demandInds, mismatchInds)
+}
+
+// lowerLevel lowers a level name but keeps acronyms: "intercommunalités (EPCI)".
+func lowerLevel(s string) string {
+	s = strings.ReplaceAll(strings.ToLower(s), "(epci)", "(EPCI)")
+	return strings.ReplaceAll(s, " de rpe", " de RPE")
 }

@@ -73,7 +73,7 @@
       each(asList(opt.xAxis).concat(asList(opt.yAxis)), function (ax) {
         if (ax && ax.type === 'value') { ax.axisLabel = ax.axisLabel || {}; ax.axisLabel.formatter = axisFmt(unit); }
       });
-      each(asList(opt.visualMap), function (vm) { vm.formatter = axisFmt(unit); vm.text = undefined; });
+      each(asList(opt.visualMap), function (vm) { var f = axisFmt(unit); vm.text = [f(vm.max), f(vm.min)]; vm.itemHeight = 100; });
       if (opt.legend && !Array.isArray(opt.legend)) { opt.legend.type = 'scroll'; }
       var c = echarts.init(el, null, { renderer: 'canvas' });
       c.setOption(opt);

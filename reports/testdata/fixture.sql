@@ -229,10 +229,9 @@ DELETE FROM mart.indicator;
 INSERT INTO mart.indicator (level, code, period_kind, period, period_start, indicator, value, n)
 SELECT l.level, l.code, l.period_kind, l.period, l.period_start, l.indicator, l.value,
     CAST(coalesce(b.value, l.value) AS BIGINT)
-FROM fixture_long l
-LEFT JOIN fixture_nbase nb ON nb.indicator = l.indicator
-LEFT JOIN fixture_long b ON nb.base IS NOT NULL AND b.level = l.level AND b.code = l.code
-    AND b.period = l.period AND b.indicator = nb.base
+FROM (SELECT l.*, coalesce(nb.base, l.indicator) AS base
+      FROM fixture_long l LEFT JOIN fixture_nbase nb ON nb.indicator = l.indicator) l
+JOIN fixture_long b ON b.level = l.level AND b.code = l.code AND b.period = l.period AND b.indicator = l.base
 -- RPE activity is only sent in Ille-et-Vilaine.
 WHERE NOT (l.indicator IN ('contacts', 'ateliers', 'atelier_children', 'am_atelier_participants',
         'atelier_participation_rate', 'training_departures') OR l.indicator LIKE 'contacts_%')
@@ -266,11 +265,11 @@ DELETE FROM mart.indicator WHERE code = '97411' AND (indicator LIKE 'requests_%'
 -- Comparison columns: parent, rank among peers of the same level, previous
 -- period and same period a year before.
 CREATE OR REPLACE TEMP TABLE fixture_cmp AS
-SELECT i.level, i.code, i.period, i.indicator, t.parent_level, t.parent_code, p.value AS parent_value,
-    i.value - p.value AS diff_parent,
-    rank() OVER (PARTITION BY i.level, i.period, i.indicator ORDER BY i.value DESC) AS rank,
-    count(*) OVER (PARTITION BY i.level, i.period, i.indicator) AS peers,
-    ntile(4) OVER (PARTITION BY i.level, i.period, i.indicator ORDER BY i.value) AS quartile,
+SELECT i.level, i.code, i.period_kind, i.period, i.period_start, i.indicator, i.value, i.n,
+    t.parent_level, t.parent_code, p.value AS parent_value, i.value - p.value AS diff_parent,
+    CAST(rank() OVER (PARTITION BY i.level, i.period, i.indicator ORDER BY i.value DESC) AS INTEGER) AS rank,
+    CAST(count(*) OVER (PARTITION BY i.level, i.period, i.indicator) AS INTEGER) AS peers,
+    CAST(ntile(4) OVER (PARTITION BY i.level, i.period, i.indicator ORDER BY i.value) AS INTEGER) AS quartile,
     lag(i.value) OVER (PARTITION BY i.level, i.code, i.period_kind, i.indicator ORDER BY i.period_start) AS prev_value,
     y.value AS prev_year_value
 FROM mart.indicator i
@@ -278,11 +277,8 @@ JOIN ref.territory t ON t.level = i.level AND t.code = i.code
 LEFT JOIN mart.indicator p ON p.level = t.parent_level AND p.code = t.parent_code AND p.period = i.period AND p.indicator = i.indicator
 LEFT JOIN mart.indicator y ON y.level = i.level AND y.code = i.code AND y.period_kind = i.period_kind
     AND y.period_start = i.period_start - INTERVAL 1 YEAR AND y.indicator = i.indicator;
-UPDATE mart.indicator i SET parent_level = c.parent_level, parent_code = c.parent_code, parent_value = c.parent_value,
-    diff_parent = c.diff_parent, rank = c.rank, peers = c.peers, quartile = c.quartile,
-    prev_value = c.prev_value, prev_year_value = c.prev_year_value
-FROM fixture_cmp c
-WHERE c.level = i.level AND c.code = i.code AND c.period = i.period AND c.indicator = i.indicator;
+DELETE FROM mart.indicator;
+INSERT INTO mart.indicator SELECT * FROM fixture_cmp;
 -- END COMPARE
 
 INSERT INTO mart.indicator_catalog VALUES
