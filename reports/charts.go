@@ -238,22 +238,23 @@ func scatterChart(items []scatterItem, xName, yName string) map[string]any {
 		charts.WithColorsOpts(palette),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "8%", Top: "30", Bottom: "30", ContainLabel: opts.Bool(true)}),
+		charts.WithGridOpts(opts.Grid{Left: "3%", Right: "12%", Top: "40", Bottom: "30", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: xName, NameLocation: "middle", NameGap: 25, Scale: opts.Bool(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: yName, Scale: opts.Bool(true)}),
 	)
 	data := make([]any, len(items))
 	for i, it := range items {
-		data[i] = map[string]any{"value": []float64{round6(it.x), round6(it.y)}, "t": it.name}
+		data[i] = map[string]any{"value": []float64{round6(it.x), round6(it.y)}, "name": it.name, "t": it.name}
 	}
 	s.AddSeries("territoires", nil)
 	s.MultiSeries[0].Data = data
 	s.MultiSeries[0].SymbolSize = 12
 	s.Validate()
 	obj := s.JSON()
-	if ser, ok := obj["series"].([]charts.SingleSeries); ok && len(ser) > 0 {
-		_ = ser
-	}
+	obj["series"] = []any{map[string]any{"type": "scatter", "name": "territoires", "data": data, "symbolSize": 12,
+		"label": map[string]any{"show": true, "formatter": "{b}", "position": "right", "fontSize": 11}}}
+	obj["yAxis"] = []any{map[string]any{"type": "value", "name": yName, "scale": true,
+		"nameTextStyle": map[string]any{"align": "left"}}}
 	return obj
 }
 
