@@ -15,7 +15,7 @@ import (
 // testdata/schema.sql.
 func openDB(t testing.TB) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("duckdb", "?autoinstall_known_extensions=false&autoload_known_extensions=false&threads=2")
+	db, err := sql.Open("duckdb", "?autoinstall_known_extensions=false&autoload_known_extensions=false&threads=1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,7 +147,7 @@ func ParseModel(p, text string) (Model, error) {
 	}
 	m.Depends = uniqueSorted(deps, m.Name)
 	m.Sources = uniqueSorted(srcs, "")
-	if m.SelfSchema == "" && contains(deps, m.Name) {
+	if m.SelfSchema == "" && m.Kind != "macro" && contains(deps, m.Name) { // a macro's CREATE names itself
 		return Model{}, fmt.Errorf("%s: reads its own table; declare self_schema so the first run can create it", p)
 	}
 	if m.Declared != nil {

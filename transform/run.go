@@ -250,8 +250,8 @@ func Run(ctx context.Context, db *sql.DB, opt Options) (Result, error) {
 			}
 		}
 		switch {
-		case m.Kind != "table":
-			mr.Mode = "full"
+		case m.Kind != "table" && (w.full || changed || !w.none):
+			mr.Mode = "full" // views and macros are cheap: recreated whenever something ran
 		case w.full || changed:
 			mr.Mode = "full"
 			if changed && !w.full {
