@@ -136,6 +136,7 @@ func ParseModel(p, text string) (Model, error) {
 		return Model{}, fmt.Errorf("%s: %w", p, err)
 	}
 	deps, srcs := References(m.SQL)
+	sqlDeps := uniqueSorted(deps, m.Name)
 	for _, t := range m.Tests {
 		for _, r := range t.Refs {
 			if modelSchemas[strings.SplitN(r, ".", 2)[0]] {
@@ -152,8 +153,8 @@ func ParseModel(p, text string) (Model, error) {
 	}
 	if m.Declared != nil {
 		want := uniqueSorted(m.Declared, m.Name)
-		if strings.Join(want, ",") != strings.Join(m.Depends, ",") {
-			return Model{}, fmt.Errorf("%s: header declares depends %v but the SQL reads %v", p, want, m.Depends)
+		if strings.Join(want, ",") != strings.Join(sqlDeps, ",") {
+			return Model{}, fmt.Errorf("%s: header declares depends %v but the SQL reads %v", p, want, sqlDeps)
 		}
 	}
 	switch m.Kind {
