@@ -1,0 +1,449 @@
+package ingest
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// macrosSQL are the temp macros the validation SQL uses (per connection).
+var macrosSQL = strings.NewReplacer("NBSP", "\u00a0", "NNBSP", "\u202f", "THINSP", "\u2009", "RSQUO", "’", "LSQUO", "‘").Replace(`
+CREATE OR REPLACE TEMP MACRO ing_label(s) AS
+	trim(regexp_replace(replace(replace(replace(replace(lower(strip_accents(s)), 'RSQUO', ''''), 'LSQUO', ''''), 'NBSP', ' '), 'NNBSP', ' '), '\s+', ' ', 'g'));
+CREATE OR REPLACE TEMP MACRO ing_numtext(s) AS
+	replace(replace(replace(replace(replace(replace(s, ' ', ''), 'NBSP', ''), 'NNBSP', ''), 'THINSP', ''), '%', ''), '''', '');
+CREATE OR REPLACE TEMP MACRO ing_num(t, s) AS
+	COALESCE(TRY_CAST(t AS DOUBLE),
+		TRY_CAST(CASE WHEN contains(s, ',') AND contains(s, '.') THEN replace(replace(s, '.', ''), ',', '.')
+		              ELSE replace(s, ',', '.') END AS DOUBLE));
+CREATE OR REPLACE TEMP MACRO ing_date(s) AS
+	COALESCE(TRY_CAST(s AS DATE),
+		CAST(try_strptime(s, ['%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y', '%Y/%m/%d', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S']) AS DATE),
+		TRY_CAST(TRY_CAST(s AS TIMESTAMP) AS DATE));
+CREATE OR REPLACE TEMP MACRO ing_date_xl(s) AS
+	COALESCE(ing_date(s),
+		CASE WHEN regexp_full_match(s, '[0-9]{4,5}(\.[0-9]+)?') THEN DATE '1899-12-30' + CAST(floor(CAST(s AS DOUBLE)) AS INTEGER) END);
+CREATE OR REPLACE TEMP MACRO ing_bool(s) AS
+	CASE ing_label(s) WHEN 'oui' THEN true WHEN 'o' THEN true WHEN 'yes' THEN true WHEN 'y' THEN true WHEN 'true' THEN true
+		WHEN 'vrai' THEN true WHEN '1' THEN true WHEN 'x' THEN true
+		WHEN 'non' THEN false WHEN 'n' THEN false WHEN 'no' THEN false WHEN 'false' THEN false WHEN 'faux' THEN false
+		WHEN '0' THEN false END;
+CREATE OR REPLACE TEMP MACRO ing_cog(s) AS
+	CASE WHEN regexp_full_match(s, '[0-9]{4}') THEN '0' || s ELSE upper(s) END;
+CREATE OR REPLACE TEMP MACRO ing_dep(s) AS
+	CASE WHEN regexp_full_match(s, '[0-9]') THEN '0' || s ELSE upper(s) END;
+CREATE OR REPLACE TEMP MACRO ing_placeholder(s) AS
+	upper(s) IN ('X', 'XX', 'XXX', 'XXXX', 'XXXXX', 'ND', 'NC', 'NR', 'NA', 'N/A', '-', '?', 'INCONNU');
+CREATE OR REPLACE TEMP MACRO ing_hmac(ipad, opad, s) AS
+	left(sha256(opad || unhex(sha256(ipad || encode(upper(replace(replace(s, ' ', ''), chr(9), '')))))), 16);
+CREATE OR REPLACE TEMP TABLE _cog AS SELECT code FROM ref.territory WHERE level = 'commune';
+CREATE OR REPLACE TEMP TABLE _cogmap AS
+	SELECT map_from_entries(list({'k': k, 'v': v})) AS m FROM (
+		SELECT code AS k, code AS v FROM ref.territory WHERE level = 'commune'
+		UNION ALL SELECT old_code, code FROM ref.commune_merge WHERE old_code NOT IN (SELECT code FROM ref.territory WHERE level = 'commune'));
+`)
+
+// trimChars are trimmed from both ends of every cell.
+const trimChars = " \t\r\n\u00a0\u202f"
+
+func q(s string) string  { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+func id(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// plan is the SQL of one file.
+type plan struct {
+	rowsView  string // CREATE VIEW _rows
+	txtView   string // CREATE VIEW _txt
+	typed     string // CREATE TEMP TABLE _typed (two parameters: ipad, opad)
+	quar      string // CREATE TEMP TABLE _q
+	insert    string // INSERT INTO raw (parameter: file_id)
+	usedCols  []bool // source columns the plan reads
+	unpivoted bool
+}
+
+func literalText(s string) string {
+	s = strings.Trim(s, trimChars)
+	if s == "" {
+		return "NULL::VARCHAR"
+	}
+	return q(s) + "::VARCHAR"
+}
+
+func dateBound(y float64, upper bool, now time.Time) string {
+	if upper {
+		if y <= 0 {
+			return now.AddDate(int(-y), 0, 0).Format("2006-01-02")
+		}
+		return fmt.Sprintf("%04d-12-31", int(y))
+	}
+	return fmt.Sprintf("%04d-01-01", int(y))
+}
+
+// buildPlan writes the validation SQL of a job.
+func buildPlan(j *job, now time.Time) (*plan, error) {
+	c, p, m := j.c, j.p, j.m
+	pl := &plan{usedCols: make([]bool, len(j.header))}
+	ncols := len(j.header)
+
+	// _rows: the non-empty records
+	var empty []string
+	for i := 0; i < ncols; i++ {
+		empty = append(empty, fmt.Sprintf("c%d IS NULL", i))
+	}
+	empty = append(empty, "_extra IS NULL")
+	pl.rowsView = "CREATE OR REPLACE TEMP VIEW _rows AS SELECT * FROM _src WHERE NOT (" + strings.Join(empty, " AND ") + ")"
+
+	// text of each field
+	text := map[string]string{}
+	colName := map[string]string{} // quarantine column name expression
+	for _, f := range c.Fields {
+		colName[f.Name] = q(f.Name)
+		spec, mapped := p.Columns[f.Name]
+		switch {
+		case p.Unpivot != nil && p.Unpivot.Key == f.Name:
+			text[f.Name] = "r.u.k"
+			colName[f.Name] = "r.u.h"
+		case p.Unpivot != nil && p.Unpivot.Value == f.Name:
+			text[f.Name] = "r.u.v"
+			colName[f.Name] = "r.u.h"
+		case !mapped:
+			text[f.Name] = "NULL::VARCHAR"
+		case spec.Value != "":
+			text[f.Name] = literalText(spec.Value)
+		case spec.File != "":
+			text[f.Name] = literalText(j.groups[spec.File])
+		case spec.HeaderOf != "":
+			h := j.m.header[spec.HeaderOf]
+			v := ""
+			if sm := spec.re.FindStringSubmatchIndex(h); sm != nil {
+				v = string(spec.re.ExpandString(nil, spec.Template, h, sm))
+				if spec.Template == "" && len(sm) >= 4 {
+					v = h[sm[2]:sm[3]]
+				}
+			}
+			text[f.Name] = literalText(v)
+		default:
+			i, ok := m.col[f.Name]
+			if !ok {
+				text[f.Name] = "NULL::VARCHAR"
+				break
+			}
+			pl.usedCols[i] = true
+			text[f.Name] = fmt.Sprintf("nullif(trim(r.c%d, %s), '')", i, q(trimChars))
+			colName[f.Name] = q(strings.TrimSpace(j.header[i]))
+		}
+	}
+	var sel []string
+	sel = append(sel, "r.line", "r._extra")
+	for _, f := range c.Fields {
+		sel = append(sel, text[f.Name]+" AS "+id("t_"+f.Name))
+		sel = append(sel, colName[f.Name]+" AS "+id("h_"+f.Name))
+	}
+	from := "_rows r"
+	if p.Unpivot != nil {
+		pl.unpivoted = true
+		var items []string
+		for k, i := range m.unpivot {
+			pl.usedCols[i] = true
+			items = append(items, fmt.Sprintf("{'k': %s, 'v': nullif(trim(c%d, %s), ''), 'h': %s}", q(m.unpivotKey[k]), i, q(trimChars), q(strings.TrimSpace(j.header[i]))))
+		}
+		from = "(SELECT *, unnest([" + strings.Join(items, ", ") + "]) AS u FROM _rows) r WHERE r.u.v IS NOT NULL"
+	}
+	pl.txtView = "CREATE OR REPLACE TEMP VIEW _txt AS SELECT " + strings.Join(sel, ", ") + " FROM " + from
+
+	// typed values and joins
+	var typed, joins, errs, errCols, prep1, prep2 []string
+	needMap := false
+	dateFn := "ing_date"
+	if j.kind == "xlsx" {
+		dateFn = "ing_date_xl"
+	}
+	typedExpr := map[string]string{}
+	for _, f := range c.Fields {
+		t := id("t_" + f.Name)
+		var e string
+		switch f.Type {
+		case TText:
+			e = t
+		case TInt:
+			prep1 = append(prep1, fmt.Sprintf("ing_numtext(%s) AS %s", t, id("s_"+f.Name)))
+			prep2 = append(prep2, fmt.Sprintf("ing_num(%s, %s) AS %s", t, id("s_"+f.Name), id("n_"+f.Name)))
+			n := id("n_" + f.Name)
+			e = fmt.Sprintf("CASE WHEN %s = trunc(%s) AND abs(%s) <= 2147483647 THEN CAST(%s AS INTEGER) END", n, n, n, n)
+		case TDouble:
+			prep1 = append(prep1, fmt.Sprintf("ing_numtext(%s) AS %s", t, id("s_"+f.Name)))
+			prep2 = append(prep2, fmt.Sprintf("ing_num(%s, %s) AS %s", t, id("s_"+f.Name), id("n_"+f.Name)))
+			n := id("n_" + f.Name)
+			e = fmt.Sprintf("CASE WHEN isfinite(%s) THEN %s END", n, n)
+		case TDate:
+			prep1 = append(prep1, fmt.Sprintf("%s(%s) AS %s", dateFn, t, id("d_"+f.Name)))
+			e = id("d_" + f.Name)
+		case TBool:
+			prep1 = append(prep1, fmt.Sprintf("ing_label(%s) AS %s", t, id("l_"+f.Name)))
+			e = caseCodes(id("l_"+f.Name), boolMap(p.valueKV[f.Name]), "BOOLEAN")
+		case TEnum:
+			prep1 = append(prep1, fmt.Sprintf("ing_label(%s) AS %s", t, id("l_"+f.Name)))
+			e = caseCodes(id("l_"+f.Name), enumMap(p, f), "VARCHAR")
+		case TEnumList:
+			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(coalesce(%s, ''), '\\s*[,;|]\\s*'), x -> trim(x) <> ''), x -> %s)", t, caseLabels("x", enumMap(p, f), "VARCHAR", "NULL"))
+		case TCommune:
+			mj, kj := id("m_"+f.Name), id("k_"+f.Name)
+			joins = append(joins,
+				fmt.Sprintf("LEFT JOIN ref.commune_merge %s ON %s.old_code = ing_cog(t.%s)", mj, mj, t),
+				fmt.Sprintf("LEFT JOIN _cog %s ON %s.code = COALESCE(%s.code, ing_cog(t.%s))", kj, kj, mj, t))
+			e = kj + ".code"
+		case TCommuneList:
+			needMap = true
+			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(%s, '[\\s,;|]+'), x -> x <> ''), x -> map_extract_value(_cm.m, ing_cog(x)))", t)
+		case TDepartement:
+			dj := id("d_" + f.Name)
+			joins = append(joins, fmt.Sprintf("LEFT JOIN ref.territory %s ON %s.level = 'departement' AND %s.code = ing_dep(t.%s)", dj, dj, dj, t))
+			e = dj + ".code"
+		case TTerritory:
+			lf, _ := c.Field(f.LevelOf)
+			lv := caseLabels("t."+id("t_"+f.LevelOf), enumMap(p, lf), "VARCHAR", "NULL")
+			mj, tj := id("m_"+f.Name), id("k_"+f.Name)
+			norm := fmt.Sprintf("(CASE %s WHEN 'france' THEN 'FR' WHEN 'departement' THEN ing_dep(t.%s) WHEN 'commune' THEN ing_cog(t.%s) ELSE upper(t.%s) END)", lv, t, t, t)
+			joins = append(joins,
+				fmt.Sprintf("LEFT JOIN ref.commune_merge %s ON %s = 'commune' AND %s.old_code = %s", mj, lv, mj, norm),
+				fmt.Sprintf("LEFT JOIN ref.territory %s ON %s.level = %s AND %s.code = COALESCE(%s.code, %s)", tj, tj, lv, tj, mj, norm))
+			e = tj + ".code"
+		case TPseudonym:
+			e = "ing_hmac(_k.ipad, _k.opad, " + t + ")"
+		case TPseudonymList:
+			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(coalesce(%s, ''), '\\s*[|;,]\\s*'), x -> trim(x) <> ''), x -> ing_hmac(_k.ipad, _k.opad, x))", t)
+		case TMonth:
+			if j.month != "" {
+				e = "DATE " + q(j.month+"-01")
+			} else if f.DateOf != "" {
+				e = "CAST(date_trunc('month', " + dateFn + "(" + id("t_"+f.DateOf) + ")) AS DATE)"
+			} else {
+				e = "NULL::DATE"
+			}
+		default:
+			return nil, fmt.Errorf("field %s: type %s not handled", f.Name, f.Type)
+		}
+		typedExpr[f.Name] = e
+		typed = append(typed, e+" AS "+id(f.Name))
+
+		// errors
+		var cases []string
+		for _, r := range p.Reject {
+			if r.Field == f.Name {
+				var vs []string
+				for _, v := range r.Values {
+					vs = append(vs, q(normLabel(v)))
+				}
+				cases = append(cases, fmt.Sprintf("WHEN ing_label(%s) IN (%s) THEN %s", t, strings.Join(vs, ", "), q(r.Reason)))
+			}
+		}
+		v := id(f.Name)
+		if f.Type != TMonth {
+			if f.Required {
+				cases = append(cases, fmt.Sprintf("WHEN %s IS NULL THEN 'missing value'", t))
+			} else {
+				cases = append(cases, fmt.Sprintf("WHEN %s IS NULL THEN NULL", t))
+			}
+		}
+		switch f.Type {
+		case TInt:
+			cases = append(cases, fmt.Sprintf("WHEN %s IS NULL AND %s IS NOT NULL THEN 'not an integer'", v, id("n_"+f.Name)),
+				fmt.Sprintf("WHEN %s IS NULL THEN 'not a number'", v))
+		case TDouble:
+			cases = append(cases, fmt.Sprintf("WHEN %s IS NULL THEN 'not a number'", v))
+		case TDate:
+			cases = append(cases, fmt.Sprintf("WHEN %s IS NULL THEN 'not a date (dd/mm/yyyy or yyyy-mm-dd)'", v))
+			lo, hi := dateBound(f.Min, false, now), dateBound(f.Max, true, now)
+			cases = append(cases, fmt.Sprintf("WHEN %s < DATE %s OR %s > DATE %s THEN %s", v, q(lo), v, q(hi), q("implausible date (outside "+lo+" .. "+hi+")")))
+		case TBool:
+			cases = append(cases, fmt.Sprintf("WHEN %s IS NULL THEN %s", v, q("not a yes/no value (oui/non)"+expected(p.Values[f.Name], nil))))
+		case TEnum:
+			cases = append(cases, fmt.Sprintf("WHEN %s IS NULL THEN %s", v, q("unknown value"+expected(p.Values[f.Name], f.Codes))))
+		case TEnumList:
+			cases = append(cases, fmt.Sprintf("WHEN len(list_filter(%s, x -> x IS NULL)) > 0 THEN %s", v, q("unknown value in the list"+expected(p.Values[f.Name], f.Codes))))
+		case TCommune:
+			cases = append(cases, fmt.Sprintf("WHEN ing_placeholder(%s) THEN 'placeholder, not a commune code'", t),
+				fmt.Sprintf("WHEN %s IS NULL THEN 'unknown commune code (not in the COG 2026 nor in its merges)'", v))
+		case TCommuneList:
+			cases = append(cases, fmt.Sprintf("WHEN len(list_filter(%s, x -> x IS NULL)) > 0 THEN 'unknown commune code in the list (not in the COG 2026 nor in its merges)'", v),
+				fmt.Sprintf("WHEN len(%s) = 0 THEN 'missing value'", v))
+		case TDepartement:
+			cases = append(cases, fmt.Sprintf("WHEN %s IS NULL THEN 'unknown département code'", v))
+		case TTerritory:
+			cases = append(cases, fmt.Sprintf("WHEN %s IS NULL THEN 'unknown territory code at this level'", v))
+		case TText:
+			cases = append(cases, fmt.Sprintf("WHEN length(%s) > 500 THEN 'text longer than 500 characters'", v))
+		}
+		if f.Bounded && (f.Type == TInt || f.Type == TDouble) {
+			cases = append(cases, fmt.Sprintf("WHEN %s < %s OR %s > %s THEN %s", v, fmtNum(f.Min), v, fmtNum(f.Max), q(fmt.Sprintf("out of range (%s to %s)", fmtNum(f.Min), fmtNum(f.Max)))))
+		}
+		if len(cases) > 0 {
+			errs = append(errs, "CAST(CASE "+strings.Join(cases, " ")+" END AS VARCHAR) AS "+id("e_"+f.Name))
+			errCols = append(errCols, f.Name)
+		}
+	}
+	for i, ch := range c.Checks {
+		errs = append(errs, fmt.Sprintf("CASE WHEN NOT (%s) THEN %s END AS %s", quoteFields(ch.SQL, c), q(ch.Reason), id(fmt.Sprintf("e__check%d", i))))
+	}
+	errs = append(errs, "_extra AS \"e__row\"")
+
+	fromTyped := "_txt t CROSS JOIN (SELECT $1::BLOB AS ipad, $2::BLOB AS opad) _k"
+	if needMap {
+		fromTyped += " CROSS JOIN _cogmap _cm"
+	}
+	var okParts []string
+	for _, f := range errCols {
+		okParts = append(okParts, id("e_"+f)+" IS NULL")
+	}
+	for i := range c.Checks {
+		okParts = append(okParts, id(fmt.Sprintf("e__check%d", i))+" IS NULL")
+	}
+	okParts = append(okParts, `"e__row" IS NULL`)
+	prep1 = append([]string{"*"}, prep1...)
+	prep2 = append([]string{"*"}, prep2...)
+	pl.typed = "CREATE OR REPLACE TEMP TABLE _typed AS WITH p1 AS (SELECT " + strings.Join(prep1, ", ") + " FROM _txt), p2 AS (SELECT " + strings.Join(prep2, ", ") + " FROM p1), ty AS (SELECT t.*, " + strings.Join(typed, ", ") +
+		" FROM " + strings.Replace(fromTyped, "_txt t", "p2 t", 1) + " " + strings.Join(joins, " ") +
+		"), er AS (SELECT *, " + strings.Join(errs, ", ") + " FROM ty) SELECT *, (" + strings.Join(okParts, " AND ") + ") AS _ok FROM er"
+
+	// quarantine
+	var items []string
+	for _, f := range errCols {
+		val := id("t_" + f)
+		if f2, _ := c.Field(f); f2.Type == TPseudonym || f2.Type == TPseudonymList {
+			val = "CAST(" + id(f) + " AS VARCHAR)" // never the clear identifier
+		}
+		items = append(items, fmt.Sprintf("{'c': %s, 'v': %s, 'r': %s}", id("h_"+f), val, id("e_"+f)))
+	}
+	for i, ch := range c.Checks {
+		val := id("t_" + ch.Field)
+		items = append(items, fmt.Sprintf("{'c': %s, 'v': %s, 'r': %s}", id("h_"+ch.Field), val, id(fmt.Sprintf("e__check%d", i))))
+	}
+	items = append(items, `{'c': '(record)', 'v': NULL::VARCHAR, 'r': "e__row"}`)
+	pl.quar = "CREATE OR REPLACE TEMP TABLE _q AS SELECT line, q.c AS column_name, q.v AS value, q.r AS reason FROM (SELECT line, unnest([" +
+		strings.Join(items, ", ") + "]) AS q FROM _typed WHERE NOT _ok) WHERE q.r IS NOT NULL"
+
+	// insert
+	var cols, vals []string
+	agg := p.Aggregate
+	for _, f := range c.Fields {
+		cols = append(cols, id(f.Name))
+		switch {
+		case agg == nil:
+			vals = append(vals, id(f.Name))
+		case contains(agg.By, f.Name):
+			vals = append(vals, id(f.Name))
+		case contains(agg.Sum, f.Name):
+			vals = append(vals, "sum("+id(f.Name)+")")
+		default:
+			vals = append(vals, "NULL")
+		}
+	}
+	where := "_ok"
+	if pl.unpivoted {
+		where += " AND line NOT IN (SELECT line FROM _typed WHERE NOT _ok)"
+	}
+	lineExpr := "line"
+	if agg != nil {
+		lineExpr = "min(line)"
+	}
+	pl.insert = fmt.Sprintf("INSERT INTO %s (file_id, line, %s) SELECT $1, %s, %s FROM _typed WHERE %s", c.Table, strings.Join(cols, ", "), lineExpr, strings.Join(vals, ", "), where)
+	if agg != nil {
+		var by []string
+		for _, b := range agg.By {
+			by = append(by, id(b))
+		}
+		pl.insert += " GROUP BY " + strings.Join(by, ", ")
+	}
+	return pl, nil
+}
+
+var identRE = regexp.MustCompile(`'[^']*'|\b[a-z_][a-z0-9_]*\b`)
+
+// quoteFields quotes the field names of a check expression (not inside
+// string literals).
+func quoteFields(expr string, c *Contract) string {
+	return identRE.ReplaceAllStringFunc(expr, func(w string) string {
+		if _, ok := c.Field(w); ok {
+			return id(w)
+		}
+		return w
+	})
+}
+
+// enumMap is the label -> code map of an enum field: the profile's labels
+// and the codes themselves.
+func enumMap(p *Profile, f Field) map[string]string {
+	out := map[string]string{}
+	for _, code := range f.Codes {
+		out[normLabel(code)] = code
+		out[normLabel(strings.ReplaceAll(code, "_", " "))] = code
+	}
+	for k, v := range p.valueKV[f.Name] {
+		out[k] = v
+	}
+	return out
+}
+
+// boolMap is the label -> true/false map of a yes/no field: the profile's
+// labels, then the usual ones.
+func boolMap(profile map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{"oui", "o", "yes", "y", "true", "vrai", "1", "x"} {
+		out[k] = "true"
+	}
+	for _, k := range []string{"non", "n", "no", "false", "faux", "0"} {
+		out[k] = "false"
+	}
+	for k, v := range profile {
+		out[k] = v
+	}
+	return out
+}
+
+// caseCodes maps an already normalised label expression to values.
+func caseCodes(expr string, m map[string]string, typ string) string {
+	return strings.Replace(caseLabels(expr, m, typ, "NULL"), "CASE ing_label("+expr+")", "CASE "+expr, 1)
+}
+
+// caseLabels maps a text expression through labels (normalised) to values.
+func caseLabels(expr string, m map[string]string, typ, otherwise string) string {
+	if len(m) == 0 {
+		return otherwise
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("CASE ing_label(" + expr + ")")
+	for _, k := range keys {
+		v := m[k]
+		if typ == "BOOLEAN" {
+			fmt.Fprintf(&b, " WHEN %s THEN %s", q(k), v)
+		} else {
+			fmt.Fprintf(&b, " WHEN %s THEN %s", q(k), q(v))
+		}
+	}
+	fmt.Fprintf(&b, " ELSE %s END", otherwise)
+	return b.String()
+}
+
+func expected(labels map[string]string, codes []string) string {
+	var s []string
+	for k := range labels {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	if len(s) == 0 {
+		s = codes
+	}
+	if len(s) == 0 {
+		return ""
+	}
+	if len(s) > 12 {
+		s = append(s[:12], "...")
+	}
+	return "; expected one of: " + strings.Join(s, ", ")
+}
