@@ -16,8 +16,18 @@ import (
 func main() {
 	// SIGINT/SIGTERM cancel the context: the current step rolls back or
 	// finishes its transaction, then the command exits non-zero.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// A second signal kills at once (the default behaviour is restored): the
+	// next run recovers the warehouse from its WAL and clears the lock.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		fmt.Fprintf(os.Stderr, "observatoire: %v: stopping; the current step finishes or rolls back (signal again to kill)\n", s)
+		cancel()
+	}()
 	err := newRootCmd().ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "observatoire:", err)

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rpe-observatoire/observatoire/internal/config"
+	"github.com/rpe-observatoire/observatoire/internal/ops"
 	"github.com/rpe-observatoire/observatoire/internal/warehouse"
 )
 
@@ -108,18 +110,54 @@ func (a *app) warehouseOptions() warehouse.Options {
 	}
 }
 
-// openWriter opens the warehouse for writing.
+// openWriter takes the writer lock (one writer at a time across processes:
+// a second one is refused with who holds the warehouse) and opens the
+// warehouse for writing; closing the DB releases the lock. A lock left by a
+// process that died, and the runs it left 'running', are reported here.
 func (a *app) openWriter(ctx context.Context) (*sql.DB, error) {
-	return warehouse.Open(ctx, a.warehouseOptions())
+	holder := warehouse.CurrentHolder(strings.Join(os.Args, " "), ops.JobFrom(ctx))
+	db, lock, err := warehouse.OpenWriter(ctx, a.warehouseOptions(), holder)
+	if err != nil {
+		return nil, err
+	}
+	if lock.Stale != nil {
+		a.log.Warn("cleared a stale writer lock: its holder stopped without releasing it (killed?)",
+			"holder", lock.Stale.String(), "known_dead", lock.StaleDead, "lock", warehouse.LockPath(a.cfg.Warehouse.Path))
+	}
+	if len(lock.AbandonedRuns) > 0 {
+		a.log.Warn("runs left 'running' by a process that died are now marked abandoned; their uncommitted work was rolled back",
+			"runs", lock.AbandonedRuns)
+	}
+	return db, nil
 }
 
-// recordRun wraps a stage in a meta.run row: running, then ok or failed.
-func (a *app) recordRun(ctx context.Context, db *sql.DB, job, period string, fn func(*warehouse.Run) error) error {
+// recordRun wraps a stage in a meta.run row: running, then ok, failed or
+// interrupted. Under 'observatoire schedule' the row carries the job's name,
+// trigger and attempt. A failure, or a data test of error severity, is
+// notified (notify.command, notify.webhook) unless a retry follows; the
+// error returned is then an *ops.RecordedError. A panic is recorded, notified
+// and re-raised.
+func (a *app) recordRun(ctx context.Context, db *sql.DB, job, period string, fn func(*warehouse.Run) error) (err error) {
 	host, _ := os.Hostname()
-	run, err := warehouse.StartRun(ctx, db, job, period, os.Getpid(), host)
+	start := warehouse.RunStart{Job: job, Period: period, Command: job, Trigger: "manual", Attempt: 1, PID: os.Getpid(), Host: host}
+	if name := ops.JobFrom(ctx); name != "" {
+		start.Job, start.Trigger, start.Attempt = name, "schedule", ops.AttemptFrom(ctx).N
+	}
+	run, err := warehouse.BeginRun(ctx, db, start)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			perr := &ops.PanicError{Value: p, Stack: debug.Stack()}
+			a.log.Error("run panicked", "job", start.Job, "run", run.ID, "panic", p, "stack", string(perr.Stack))
+			if err := run.Finish(db, perr); err != nil {
+				a.log.Error("could not record the end of the run", "run", run.ID, "err", err)
+			}
+			notified := a.notifyRun(ctx, db, start, run, perr)
+			panic(&ops.RecordedError{Job: start.Job, RunID: run.ID, Err: perr, Notified: notified})
+		}
+	}()
 	runErr := fn(run)
 	if runErr == nil {
 		for _, hook := range afterSuccessfulRun {
@@ -132,8 +170,9 @@ func (a *app) recordRun(ctx context.Context, db *sql.DB, job, period string, fn 
 	if err := run.Finish(db, runErr); err != nil {
 		a.log.Error("could not record the end of the run", "run", run.ID, "err", err)
 	}
+	notified := a.notifyRun(ctx, db, start, run, runErr)
 	if runErr != nil {
-		return fmt.Errorf("%s (run %d): %w", job, run.ID, runErr)
+		return &ops.RecordedError{Job: start.Job, RunID: run.ID, Err: runErr, Notified: notified}
 	}
 	return nil
 }

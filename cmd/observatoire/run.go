@@ -20,11 +20,19 @@ func newRunCmd(a *app) *cobra.Command {
 		Short: "Ingest, transform and report in one go (the main job)",
 		Long: `run ingests the named files (or the inbox with --inbox), runs the models
 for the months the new data touches, and publishes the reports. Nothing is
-published when a step fails.`,
+published when a step fails: reports come last, and are built in a temporary
+folder swapped in only when complete, so a failed or interrupted run leaves
+the published reports as they were.
+
+--from/--to recompute a range of months (a backfill); the run is recorded
+with that period.`,
 		Example: `  observatoire run --demo var/demo
   observatoire run --inbox
   observatoire run --from 2025-01 --to 2025-12   # backfill a range of months`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validateMonthRange(tf.from, tf.to); err != nil {
+				return err
+			}
 			db, err := a.openWriter(cmd.Context())
 			if err != nil {
 				return err
@@ -42,6 +50,10 @@ published when a step fails.`,
 						return err
 					}
 				} else if err := a.transform(cmd, db, &tf, nil, run); err != nil {
+					return err
+				}
+				// Last step, and only after every other succeeded.
+				if err := cmd.Context().Err(); err != nil {
 					return err
 				}
 				res, err := a.report(cmd, db)

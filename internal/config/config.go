@@ -7,6 +7,8 @@
 // variables, command-line flags (applied by cmd/).
 package config
 
+//go:generate env OBSERVATOIRE_UPDATE_DOCS=1 go test -run TestOperationsDocTable .
+
 import (
 	"errors"
 	"fmt"
@@ -85,7 +87,6 @@ type Schedule struct {
 	RetryBackoff    time.Duration `toml:"retry_backoff" env:"OBSERVATOIRE_RETRY_BACKOFF" default:"1m" doc:"Wait before the first retry; doubled at each further attempt, with up to 20 % jitter."`
 	RetryMaxBackoff time.Duration `toml:"retry_max_backoff" env:"OBSERVATOIRE_RETRY_MAX_BACKOFF" default:"15m" doc:"Longest wait between two attempts."`
 	JobTimeout      time.Duration `toml:"job_timeout" env:"OBSERVATOIRE_JOB_TIMEOUT" default:"6h" doc:"A scheduled job still running after this is cancelled (its current transaction rolls back) and recorded as failed; 0 = no limit."`
-	StopGrace       time.Duration `toml:"stop_grace" env:"OBSERVATOIRE_STOP_GRACE" default:"30s" doc:"On SIGTERM/SIGINT, how long the running job may go on to finish its current step before it is cancelled and rolls back; keep it below systemd's TimeoutStopSec."`
 	Jobs            []Job         `toml:"jobs" doc:"Scheduled jobs, one [[schedule.jobs]] table each (fields below). No job: 'observatoire schedule' refuses to start."`
 }
 

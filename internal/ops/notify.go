@@ -78,11 +78,12 @@ func (e *Event) Format() {
 
 // Notifier sends events to a shell command and/or a webhook.
 type Notifier struct {
-	Command string        // run with sh -c; the text on stdin, the JSON in $OBSERVATOIRE_EVENT_JSON
-	Webhook string        // receives the JSON in a POST
-	Timeout time.Duration // per delivery; 0 = 10s
-	Client  *http.Client  // nil = http.DefaultClient
-	Log     *slog.Logger
+	Command  string         // run with sh -c; the text on stdin, the JSON in $OBSERVATOIRE_EVENT_JSON
+	Webhook  string         // receives the JSON in a POST
+	Timeout  time.Duration  // per delivery; 0 = 10s
+	Client   *http.Client   // nil = http.DefaultClient
+	Location *time.Location // time zone of the message's time; nil = local
+	Log      *slog.Logger
 }
 
 // Enabled reports whether a notification would go anywhere.
@@ -95,6 +96,9 @@ func (n Notifier) Enabled() bool { return n.Command != "" || n.Webhook != "" }
 func (n Notifier) Notify(ctx context.Context, ev Event) error {
 	if !n.Enabled() {
 		return nil
+	}
+	if ev.Time.IsZero() && n.Location != nil {
+		ev.Time = time.Now().In(n.Location)
 	}
 	ev.Format()
 	body, err := json.Marshal(ev)

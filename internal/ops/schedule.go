@@ -223,8 +223,12 @@ func (s *Scheduler) execute(ctx context.Context, log *slog.Logger, j Job) {
 	if cause := context.Cause(jctx); cause != nil && !errors.Is(cause, context.Canceled) && ctx.Err() == nil {
 		err = fmt.Errorf("%w: %w", cause, err)
 	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		log.Warn("job interrupted", "duration", time.Since(start).Round(time.Millisecond), "err", err)
+		return
+	}
 	log.Error("job failed", "duration", time.Since(start).Round(time.Millisecond), "err", err)
-	if s.OnFailure != nil && ctx.Err() == nil {
+	if s.OnFailure != nil {
 		s.OnFailure(context.WithoutCancel(ctx), j.Name, err)
 	}
 }

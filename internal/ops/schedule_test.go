@@ -192,7 +192,8 @@ func TestSchedulerRetriesWhileWarehouseHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.AfterFunc(700*time.Millisecond, func() { manual.Close() })
+	// The manual run ends shortly after the job first finds it there.
+	var release sync.Once
 	var attempts []int
 	var mu sync.Mutex
 	var failed atomic.Bool
@@ -205,6 +206,7 @@ func TestSchedulerRetriesWhileWarehouseHeld(t *testing.T) {
 		mu.Unlock()
 		db, _, err := warehouse.OpenWriter(ctx, warehouse.Options{Path: path}, warehouse.CurrentHolder("schedule", JobFrom(ctx)))
 		if err != nil {
+			release.Do(func() { time.AfterFunc(300*time.Millisecond, func() { manual.Close() }) })
 			return err
 		}
 		defer db.Close()

@@ -145,7 +145,10 @@ func open(ctx context.Context, o Options, lock *WriterLock) (*sql.DB, error) {
 
 func explainOpenError(path string, err error) error {
 	msg := err.Error()
-	if strings.Contains(msg, "Could not set lock") || strings.Contains(msg, "Conflicting lock") {
+	// "different configuration": this process has the file open for writing
+	// (DuckDB shares one instance per file and process) and asked read-only.
+	if strings.Contains(msg, "Could not set lock") || strings.Contains(msg, "Conflicting lock") ||
+		strings.Contains(msg, "same database file with a different configuration") {
 		// Our own writer lock names the holder best.
 		if held, h, e := LockState(path); e == nil && held {
 			return fmt.Errorf("%w: %v", &LockedError{Warehouse: path, Holder: h}, err)
