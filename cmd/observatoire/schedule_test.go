@@ -420,24 +420,130 @@ func TestNotifyFailedDataTests(t *testing.T) {
 	}
 }
 
-// TestHelperProcess is the child of TestKilledCommandThenRerun: the
-// observatoire command itself, run by the re-executed test binary.
+// TestHelperProcess is the child of the tests that signal or kill a real
+// process: the re-executed test binary runs observatoire's main.
 func TestHelperProcess(t *testing.T) {
 	if os.Getenv("OBSERVATOIRE_HELPER") != "1" {
-		t.Skip("child process of TestKilledCommandThenRerun")
+		t.Skip("child process of TestKilledCommandThenRerun and TestScheduleStopsOnSIGTERM")
 	}
 	var args []string
 	if err := json.Unmarshal([]byte(os.Getenv("OBSERVATOIRE_HELPER_ARGS")), &args); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	cmd := newRootCmd()
-	cmd.SetArgs(args)
-	if err := cmd.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "observatoire:", err)
-		os.Exit(1)
-	}
+	os.Args = append([]string{"observatoire"}, args...)
+	main()
 	os.Exit(0)
+}
+
+// startHelper starts observatoire in a child process; lines of its standard
+// error go to the channel.
+func startHelper(t *testing.T, args ...string) (*exec.Cmd, <-chan string, func() string) {
+	t.Helper()
+	b, _ := json.Marshal(args)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(exe, "-test.run=^TestHelperProcess$")
+	child.Env = append(os.Environ(), "OBSERVATOIRE_HELPER=1", "OBSERVATOIRE_HELPER_ARGS="+string(b))
+	stderr, _ := child.StderrPipe()
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill() })
+	lines := make(chan string, 1024)
+	var mu sync.Mutex
+	var all strings.Builder
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			mu.Lock()
+			all.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	return child, lines, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return all.String()
+	}
+}
+
+// SIGTERM to 'observatoire schedule' while a job runs: no new job, the
+// running one is interrupted (its transaction rolls back) and recorded so,
+// the lock is released, and the process exits 0.
+func TestScheduleStopsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	e := newOpsEnv(t, `
+[[schedule.jobs]]
+name = "inbox"
+spec = "* * * * * *"
+command = "ingest-inbox"
+args = ["--demo"]
+`)
+	src := filepath.Join(e.dir, "demo")
+	opt := demo.DefaultOptions(src)
+	opt.Departements = []string{"48"}
+	sum, err := demo.Generate(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range sum.Files { // the inbox takes the files at its top level
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(e.inbox, filepath.Base(f)), b, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	child, lines, log := startHelper(t, "--config", e.config, "schedule")
+	deadline := time.After(45 * time.Second)
+	for started := false; !started; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("child ended:\n%s", log())
+			}
+			started = strings.Contains(l, "msg=ingest ") // a file loaded: the job is mid-run
+		case <-deadline:
+			t.Fatalf("job never started:\n%s", log())
+		}
+	}
+	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("schedule exited with %v:\n%s", err, log())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("schedule did not exit after SIGTERM:\n%s", log())
+	}
+	out := log()
+	for _, want := range []string{"stopping: no new job starts", "msg=stopped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	runs := e.runs(t)
+	if len(runs) == 0 || runs[0].Status != warehouse.StatusInterrupted || runs[0].Job != "inbox" {
+		t.Fatalf("runs after SIGTERM: %+v\n%s", runs, out)
+	}
+	if held, _, _ := warehouse.LockState(e.warehouse); held {
+		t.Fatal("lock still held")
+	}
 }
 
 // A real observatoire process is killed (SIGKILL) halfway through an
@@ -454,43 +560,22 @@ func TestKilledCommandThenRerun(t *testing.T) {
 	if _, err := demo.Generate(context.Background(), opt); err != nil {
 		t.Fatal(err)
 	}
-	args, _ := json.Marshal([]string{"--config", e.config, "ingest", "--demo", src})
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(exe, "-test.run=^TestHelperProcess$")
-	child.Env = append(os.Environ(), "OBSERVATOIRE_HELPER=1", "OBSERVATOIRE_HELPER_ARGS="+string(args))
-	stderr, _ := child.StderrPipe()
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer child.Process.Kill()
+	child, lines, log := startHelper(t, "--config", e.config, "ingest", "--demo", src)
 	// Kill it once it has loaded a few files (one transaction each) and is
 	// in the middle of the next.
-	loaded := make(chan struct{})
-	var logMu sync.Mutex
-	var childLog strings.Builder
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		n := 0
-		for sc.Scan() {
-			logMu.Lock()
-			childLog.WriteString(sc.Text() + "\n")
-			logMu.Unlock()
-			if strings.Contains(sc.Text(), "msg=ingest ") {
-				if n++; n == 3 {
-					close(loaded)
-				}
+	deadline := time.After(45 * time.Second)
+	for n := 0; n < 3; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("child ended:\n%s", log())
 			}
+			if strings.Contains(l, "msg=ingest ") {
+				n++
+			}
+		case <-deadline:
+			t.Fatalf("child never loaded 3 files:\n%s", log())
 		}
-	}()
-	select {
-	case <-loaded:
-	case <-time.After(45 * time.Second):
-		logMu.Lock()
-		defer logMu.Unlock()
-		t.Fatalf("child never loaded 3 files:\n%s", childLog.String())
 	}
 	held, h, err := warehouse.LockState(e.warehouse)
 	if err != nil || !held || h.PID != child.Process.Pid {
