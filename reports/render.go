@@ -176,11 +176,13 @@ type pageView struct {
 	GeoSrc  string
 	AppJS   template.JS
 	HasMap  bool
+	Main    template.HTML
 }
 
 type renderer struct {
-	a   *assets
-	buf bytes.Buffer
+	a    *assets
+	buf  bytes.Buffer
+	main bytes.Buffer
 }
 
 func newRenderer(a *assets) *renderer { return &renderer{a: a} }
@@ -196,6 +198,7 @@ func (r *renderer) writePage(path string, pm *pageModel, inline bool, root strin
 	} else if pm.geoKey != "" {
 		v.GeoSrc = root + "assets/geo/" + pm.geoKey + ".js"
 	}
+	v.Main = pm.mainHTML(&r.main)
 	r.buf.Reset()
 	if err := pageTpl.Execute(&r.buf, v); err != nil {
 		return 0, err

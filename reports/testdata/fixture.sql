@@ -55,14 +55,15 @@ WITH grp(indicator, grp) AS (VALUES
 base AS (
     SELECT i.*, g.grp, coalesce(i.n < k, false) AS primary_mask
     FROM mart.indicator i LEFT JOIN grp g USING (indicator)),
-ranked AS (
-    SELECT *,
-        count(*) FILTER (WHERE primary_mask) OVER (PARTITION BY level, code, period, grp) AS n_masked,
-        row_number() OVER (PARTITION BY level, code, period, grp, primary_mask ORDER BY n, indicator) AS rn
-    FROM base),
+parts AS (
+    SELECT level, code, period, grp,
+        count(*) FILTER (WHERE primary_mask) AS n_masked,
+        arg_min(indicator, struct_pack(n := n, indicator := indicator)) FILTER (WHERE NOT primary_mask) AS smallest
+    FROM base WHERE grp IS NOT NULL GROUP BY level, code, period, grp),
 m AS (
-    SELECT *, primary_mask OR (grp IS NOT NULL AND n_masked = 1 AND NOT primary_mask AND rn = 1) AS msk
-    FROM ranked)
+    SELECT base.*, base.primary_mask OR coalesce(parts.n_masked = 1 AND base.indicator = parts.smallest, false) AS msk
+    FROM base LEFT JOIN parts ON parts.level = base.level AND parts.code = base.code
+        AND parts.period = base.period AND parts.grp = base.grp)
 SELECT level, code, period_kind, period, period_start, indicator,
     CASE WHEN msk THEN NULL ELSE value END AS value, n, parent_level, parent_code,
     CASE WHEN msk THEN NULL ELSE parent_value END AS parent_value,
