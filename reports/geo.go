@@ -69,7 +69,12 @@ type communeGeo struct {
 type geoArea struct {
 	key   string
 	codes []string
+	size  int // bytes of its features
 }
+
+// maxStandaloneGeo bounds the commune map inlined in a standalone report, to
+// keep the file near 1.5 MB with echarts.
+const maxStandaloneGeo = 300_000
 
 var codeProps = []string{"code", "INSEE_COM", "insee_com", "code_insee", "CODE_INSEE", "insee", "INSEE", "codgeo", "CODGEO", "com", "COM", "code_commune"}
 var nameProps = []string{"nom", "NOM", "NOM_COM", "nom_com", "name", "NAME", "libgeo", "LIBGEO", "nom_commune"}
@@ -166,7 +171,11 @@ func (g *communeGeo) prepare(w *warehouse) {
 			continue
 		}
 		sort.Strings(codes)
-		g.areas[t] = geoArea{key: "communes-" + t.Level + "-" + safeName(t.Code), codes: codes}
+		size := 0
+		for _, c := range codes {
+			size += len(g.features[c])
+		}
+		g.areas[t] = geoArea{key: "communes-" + t.Level + "-" + safeName(t.Code), codes: codes, size: size}
 	}
 }
 

@@ -103,6 +103,8 @@ type warehouse struct {
 	ledger    []ledgerEntry
 	hasLedger bool
 	france    *territory
+	deps      []*territory    // départements, by code (choropleth)
+	rpeCodes  map[string]bool // codes of RPE areas (file ledger senders)
 	// communeTerritory: level/code -> commune codes (from ref.commune_territory)
 	loadTime time.Duration
 }
@@ -242,6 +244,12 @@ func load(ctx context.Context, db *sql.DB, opt Options) (*warehouse, error) {
 			}
 		}
 	}
+	rpeByDep := map[*territory][]*territory{}
+	for _, t := range w.terrs {
+		if t.Level == "rpe" && t.parent != nil {
+			rpeByDep[t.parent] = append(rpeByDep[t.parent], t)
+		}
+	}
 	communeRPE := map[string][]*territory{}
 	for _, t := range w.terrs {
 		if t.Level == "rpe" {
@@ -295,8 +303,8 @@ func load(ctx context.Context, db *sql.DB, opt Options) (*warehouse, error) {
 			}
 		}
 		if t.Level == "departement" {
-			for _, r := range w.terrs {
-				if r.Level == "rpe" && r.parent == t && !seen[r] {
+			for _, r := range rpeByDep[t] {
+				if !seen[r] {
 					seen[r] = true
 					t.rpes = append(t.rpes, r)
 				}
@@ -304,6 +312,17 @@ func load(ctx context.Context, db *sql.DB, opt Options) (*warehouse, error) {
 		}
 		sort.Slice(t.rpes, func(i, j int) bool { return t.rpes[i].Name < t.rpes[j].Name })
 	}
+
+	w.rpeCodes = map[string]bool{}
+	for _, t := range w.terrs {
+		switch t.Level {
+		case "departement":
+			w.deps = append(w.deps, t)
+		case "rpe":
+			w.rpeCodes[t.Code] = true
+		}
+	}
+	sort.Slice(w.deps, func(i, j int) bool { return w.deps[i].Code < w.deps[j].Code })
 
 	// Catalog.
 	if tableExists(ctx, db, "mart", "indicator_catalog") {

@@ -41,7 +41,7 @@ func (b *builder) territoryPage(t *territory, p *period, links linker) *pageMode
 	add(b.trendSection(pm, t, p))
 	add(b.childrenSection(pm, t, p, links))
 	add(b.depMapSection(pm, t, p))
-	add(b.communeMapSection(pm, t, p))
+	add(b.communeMapSection(pm, t, p, links))
 	add(b.underSection(pm, t, p))
 	add(b.demographySection(pm, t, p))
 	add(b.activitySection(pm, t, p))
@@ -323,13 +323,7 @@ func childLevelSingular(t *territory) string {
 func (b *builder) depMapSection(pm *pageModel, t *territory, p *period) *section {
 	const title = "Carte des départements"
 	const ind = "coverage_rate"
-	var deps []*territory
-	for _, x := range b.w.terrs {
-		if x.Level == "departement" {
-			deps = append(deps, x)
-		}
-	}
-	sort.Slice(deps, func(i, j int) bool { return deps[i].Code < deps[j].Code })
+	deps := b.w.deps
 	var items []mapItem
 	have := false
 	for _, d := range deps {
@@ -357,7 +351,7 @@ func (b *builder) depMapSection(pm *pageModel, t *territory, p *period) *section
 
 // --- Commune map from the user's GeoJSON.
 
-func (b *builder) communeMapSection(pm *pageModel, t *territory, p *period) *section {
+func (b *builder) communeMapSection(pm *pageModel, t *territory, p *period, links linker) *section {
 	if b.geo == nil {
 		return nil
 	}
@@ -371,6 +365,9 @@ func (b *builder) communeMapSection(pm *pageModel, t *territory, p *period) *sec
 	}
 	const title = "Carte des communes"
 	const ind = "coverage_rate"
+	if links.standalone && b.geo.areas[area].size > maxStandaloneGeo {
+		return &section{ID: "carte-communes", Title: title, Items: []item{{Text: "La carte des communes de ce territoire est trop volumineuse pour le fichier autonome : elle figure dans la version en ligne du rapport."}}}
+	}
 	var items []mapItem
 	have := false
 	for _, code := range codes {
@@ -582,12 +579,7 @@ func (b *builder) ledgerTable(t *territory, p *period) *table {
 	for _, r := range t.rpes {
 		rpeCodes[r.Code] = true
 	}
-	allRPE := map[string]bool{}
-	for _, x := range b.w.terrs {
-		if x.Level == "rpe" {
-			allRPE[x.Code] = true
-		}
-	}
+	allRPE := b.w.rpeCodes
 	for _, e := range b.w.ledger {
 		if allRPE[e.Sender] && !rpeCodes[e.Sender] && t.Level != "france" {
 			continue // another RPE's file
