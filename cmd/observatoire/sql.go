@@ -163,6 +163,7 @@ func (a *app) analystOptions(snapshot string, timeout time.Duration) analyst.Opt
 		MemoryLimit:  a.cfg.Analyst.MemoryLimit,
 		Threads:      a.cfg.Warehouse.Threads,
 		QueryTimeout: a.cfg.Analyst.QueryTimeout,
+		MaxTempSize:  a.cfg.Analyst.MaxTempSize,
 	}
 	if snapshot != "" {
 		o.Snapshot = snapshot

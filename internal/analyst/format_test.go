@@ -87,9 +87,18 @@ func TestJSONReadBack(t *testing.T) {
 func TestParquetReadBack(t *testing.T) {
 	snap, _ := fixtureSnapshot(t)
 	s := openSession(t, snap, 10*time.Second)
+	// Written to a real file that the caller closes (the Parquet writer must
+	// not close it behind the caller's back).
 	path := filepath.Join(t.TempDir(), "out.parquet")
-	if err := os.WriteFile(path, runTo(t, s, typesQuery, FormatParquet), 0o644); err != nil {
+	f, err := os.Create(path)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := s.Run(context.Background(), typesQuery, Output{Format: FormatParquet, W: f}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("closing the parquet file: %v", err)
 	}
 	db := plainDB(t)
 	got := queryStrings(t, db, `SELECT * FROM read_parquet(?)`, path)

@@ -53,7 +53,7 @@ func fixtureSnapshot(t *testing.T) (string, *sql.DB) {
 
 func openSession(t *testing.T, snap string, timeout time.Duration) *Session {
 	t.Helper()
-	s, err := Open(context.Background(), Options{Snapshot: snap, QueryTimeout: timeout, Threads: 2})
+	s, err := Open(context.Background(), Options{Snapshot: snap, QueryTimeout: timeout, Threads: 2, MaxTempSize: "1GB"})
 	if err != nil {
 		t.Fatal(err)
 	}

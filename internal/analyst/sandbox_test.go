@@ -48,6 +48,7 @@ func TestSandboxRefusesEscapes(t *testing.T) {
 		{"RESET", "RESET enable_external_access", reasonSettings},
 		{"SET threads", "SET threads = 64", reasonSettings},
 		{"SET memory_limit", "SET memory_limit = '500GB'", reasonSettings},
+		{"SET max_temp_directory_size", "SET max_temp_directory_size = '1TB'", reasonSettings},
 		{"SET allowed_directories", "SET allowed_directories = ['/']", reasonSettings},
 		{"SET search_path", "SET search_path = 'mart'", reasonSettings},
 		{"PRAGMA memory_limit", "PRAGMA memory_limit = '500GB'", reasonSettings},
@@ -81,8 +82,8 @@ func TestSandboxRefusesEscapes(t *testing.T) {
 	}
 	got := queryStrings(t, s.Conn(), `SELECT current_setting('enable_external_access'), current_setting('lock_configuration'),
 		current_setting('autoinstall_known_extensions'), current_setting('autoload_known_extensions'),
-		(SELECT count(*) FROM duckdb_databases() WHERE NOT internal)`)
-	if want := []string{"false", "true", "false", "false", "2"}; strings.Join(got[0], ",") != strings.Join(want, ",") {
+		(SELECT count(*) FROM duckdb_databases() WHERE NOT internal), current_setting('max_temp_directory_size')`)
+	if want := []string{"false", "true", "false", "false", "2", "953.6 MiB"}; strings.Join(got[0], ",") != strings.Join(want, ",") {
 		t.Errorf("settings after the attempts: got %v, want %v", got[0], want)
 	}
 }

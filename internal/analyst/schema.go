@@ -317,7 +317,7 @@ func WriteTables(w io.Writer, rels []Relation) error {
 		case r.Kind == "macro":
 			kind = "macro(" + strings.Join(r.Params, ", ") + ")"
 		}
-		lines = append(lines, []string{r.FullName(), kind, r.Description})
+		lines = append(lines, []string{r.FullName(), kind, firstSentence(r.Description, 110)})
 	}
 	return writeColumns(w, lines, "  ")
 }
@@ -354,6 +354,24 @@ func WriteSchema(w io.Writer, rels []Relation) error {
 		}
 	}
 	return nil
+}
+
+// firstSentence shortens a description for one-line listings.
+func firstSentence(s string, max int) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		s = s[:i+1]
+	}
+	if uniseg.StringWidth(s) <= max {
+		return s
+	}
+	var b strings.Builder
+	w := 0
+	g := uniseg.NewGraphemes(s)
+	for g.Next() && w+g.Width() < max {
+		w += g.Width()
+		b.WriteString(g.Str())
+	}
+	return strings.TrimRight(b.String(), " ,;:") + "…"
 }
 
 func rowCount(n int64) string {

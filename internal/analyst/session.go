@@ -28,6 +28,7 @@ type Options struct {
 	MemoryLimit  string        // DuckDB memory_limit; empty = DuckDB's default
 	Threads      int           // 0 = DuckDB's default
 	QueryTimeout time.Duration // per statement; 0 = none
+	MaxTempSize  string        // disk the session may spill to, e.g. "10GB"; empty = DuckDB's default (90 % of free space)
 }
 
 // ErrNoSnapshot is returned when no snapshot has been published yet.
@@ -148,6 +149,11 @@ func snapshotExists(path string) error {
 
 func (s *Session) init(ctx context.Context) error {
 	conn := s.conn
+	if s.opts.MaxTempSize != "" {
+		if _, err := conn.ExecContext(ctx, `SET max_temp_directory_size = `+quoteLiteral(s.opts.MaxTempSize)); err != nil {
+			return fmt.Errorf("analyst.max_temp_size: %w", err)
+		}
+	}
 	for _, q := range sandbox {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("sandbox the analyst session (%s): %w", q, err)

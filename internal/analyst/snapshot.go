@@ -218,8 +218,11 @@ func applyDescriptions(ctx context.Context, conn *sql.Conn, desc map[string]stri
 		UNION ALL
 		SELECT 'VIEW', schema_name, view_name, NULL, coalesce(comment, '') FROM duckdb_views() WHERE database_name = ? AND NOT internal
 		UNION ALL
-		SELECT 'COLUMN', schema_name, table_name, column_name, coalesce(comment, '') FROM duckdb_columns() WHERE database_name = ?`,
-		snapshotAlias, snapshotAlias, snapshotAlias)
+		SELECT 'COLUMN', schema_name, table_name, column_name, coalesce(comment, '') FROM duckdb_columns() WHERE database_name = ?
+		UNION ALL
+		SELECT DISTINCT CASE function_type WHEN 'table_macro' THEN 'MACRO TABLE' ELSE 'MACRO' END, schema_name, function_name, NULL, coalesce(comment, '')
+		FROM duckdb_functions() WHERE database_name = ? AND function_type IN ('macro', 'table_macro') AND NOT internal`,
+		snapshotAlias, snapshotAlias, snapshotAlias, snapshotAlias)
 	if err != nil {
 		return fmt.Errorf("publish snapshot: %w", err)
 	}

@@ -33,10 +33,11 @@ func TestPublish(t *testing.T) {
 	res, err := Publish(context.Background(), db, PublishOptions{
 		Path: snap, Exclude: excl, Job: "transform", Now: func() time.Time { return at },
 		Descriptions: map[string]string{
-			"mart.indicator.code":   "code du territoire",              // no comment yet: applied
-			"mart.indicator.value":  "ne remplace pas le commentaire",  // has one: kept
-			"ref.commune_territory": "territoires de chaque commune",   // table comment
-			"mart.nothing":          "ignoré : pas de table de ce nom", // no such table
+			"mart.indicator.code":      "code du territoire",              // no comment yet: applied
+			"mart.indicator.value":     "ne remplace pas le commentaire",  // has one: kept
+			"ref.commune_territory":    "territoires de chaque commune",   // table comment
+			"mart.nothing":             "ignoré : pas de table de ce nom", // no such table
+			"mart.published_indicator": "indicateurs publiables, petits effectifs masqués",
 		},
 	})
 	if err != nil {
@@ -68,6 +69,7 @@ func TestPublish(t *testing.T) {
 		{"SELECT comment FROM duckdb_columns() WHERE table_name = 'indicator' AND column_name = 'value'", "valeur exacte"},
 		{"SELECT comment FROM duckdb_columns() WHERE table_name = 'indicator' AND column_name = 'code'", "code du territoire"},
 		{"SELECT comment FROM duckdb_tables() WHERE table_name = 'commune_territory'", "territoires de chaque commune"},
+		{"SELECT comment FROM duckdb_functions() WHERE function_name = 'published_indicator'", "indicateurs publiables, petits effectifs masqués"},
 	}
 	for _, c := range checks {
 		got := queryStrings(t, s.Conn(), c.query)

@@ -77,6 +77,7 @@ type Analyst struct {
 	MaxRows      int           `toml:"max_rows" env:"OBSERVATOIRE_MAX_ROWS" default:"1000" doc:"Rows shown by the table output before it says it truncated."`
 	Exclude      string        `toml:"exclude" env:"OBSERVATOIRE_SNAPSHOT_EXCLUDE" default:"raw.*,meta.quarantine*" doc:"Tables copied empty into the snapshot: comma-separated schema.table patterns (* wildcard). Default: raw source rows and the quarantine, which keeps rejected values verbatim; empty = copy everything."`
 	MemoryLimit  string        `toml:"memory_limit" env:"OBSERVATOIRE_ANALYST_MEMORY_LIMIT" default:"" doc:"DuckDB memory_limit of an analyst session, e.g. \"2GB\", so a heavy query leaves room for the pipeline; empty = warehouse.memory_limit."`
+	MaxTempSize  string        `toml:"max_temp_size" env:"OBSERVATOIRE_ANALYST_MAX_TEMP_SIZE" default:"10GB" doc:"Disk an analyst session may spill to (DuckDB max_temp_directory_size), so a runaway CREATE TEMP TABLE cannot fill the disk."`
 	History      string        `toml:"history" env:"OBSERVATOIRE_SQL_HISTORY" default:"" doc:"History file of the interactive 'observatoire sql' shell; empty = ~/.observatoire_sql_history, \"off\" = no history."`
 }
 
