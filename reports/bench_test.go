@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -121,6 +122,26 @@ func BenchmarkBuildSite(b *testing.B) {
 		b.ReportMetric(float64(rows), "rows")
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/select")
 		b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/select")
+	})
+	// The reports' own work, without the warehouse read: load once, render
+	// the site again and again.
+	b.Run("render_only", func(b *testing.B) {
+		opt := Options{MinCount: 5, MinCommunePopulation: 10000, Now: fixedNow, Standalone: "none", Workers: runtime.GOMAXPROCS(0)}
+		w, err := load(ctx, db, opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bl := &builder{w: w, opt: opt}
+		var res Result
+		cpu0 := cpuTime()
+		for b.Loop() {
+			res, err = bl.write(ctx, b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(res.Pages)*float64(b.N)/b.Elapsed().Seconds(), "pages/s")
+		b.ReportMetric(float64(res.Pages)*float64(b.N)/(cpuTime()-cpu0).Seconds(), "pages/cpu-s")
 	})
 	for _, c := range []struct {
 		name       string

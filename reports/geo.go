@@ -33,7 +33,7 @@ func departementsSVG(src []byte) (string, error) {
 	y, _ := strconv.ParseFloat(m[2], 64)
 	w, _ := strconv.ParseFloat(m[3], 64)
 	h, _ := strconv.ParseFloat(m[4], 64)
-	const boxH, gap, labelH = 34.0, 10.0, 14.0
+	const boxH, gap, labelH = 36.0, 10.0, 20.0
 	n := float64(len(overseas))
 	boxW := (w - gap*(n+1)) / n
 	top := y + h + 8
@@ -41,7 +41,7 @@ func departementsSVG(src []byte) (string, error) {
 	for i, o := range overseas {
 		bx := x + gap + float64(i)*(boxW+gap)
 		fmt.Fprintf(&b, `<rect name="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="6" ry="6"/>`, o.code, bx, top, boxW, boxH)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="#333">%s (%s)</text>`, bx+boxW/2, top+boxH+labelH-2, o.name, o.code)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="14" fill="#333">%s</text>`, bx+boxW/2, top+boxH+labelH-2, o.name)
 	}
 	newH := h + 8 + boxH + labelH + 6
 	s = strings.Replace(s, m[0], fmt.Sprintf(`viewBox="%s %s %s %.1f"`, m[1], m[2], m[3], newH), 1)
