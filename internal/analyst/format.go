@@ -205,7 +205,8 @@ func timeText(t time.Time, typ string) string {
 	case strings.HasPrefix(typ, "TIME WITH TIME ZONE") || typ == "TIMETZ":
 		return t.Format("15:04:05.999999Z07:00")
 	case strings.Contains(typ, "WITH TIME ZONE") || typ == "TIMESTAMPTZ":
-		return t.Format("2006-01-02 15:04:05.999999Z07:00")
+		// An instant: shown in the machine's time zone, with its offset.
+		return t.In(time.Local).Format("2006-01-02 15:04:05.999999Z07:00")
 	}
 	return t.Format("2006-01-02 15:04:05.999999")
 }
