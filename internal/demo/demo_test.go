@@ -259,8 +259,8 @@ func TestLayouts(t *testing.T) {
 			o.Departements, o.BadRows = []string{tc.dept}, tc.bad
 			s := generate(t, o)
 			// 3 years (2024-2026) x (population + caf), 24 x (availability,
-			// activity, requests), 4 register snapshots, 1 workbook
-			if got, want := len(s.Files), 3*2+24*3+4+1; got != want {
+			// activity, requests), 5 register snapshots (window start, then every 6 months), 1 workbook
+			if got, want := len(s.Files), 3*2+24*3+5+1; got != want {
 				t.Errorf("%d files, want %d", got, want)
 			}
 			perSource := map[string]int64{}

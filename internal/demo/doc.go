@@ -28,10 +28,10 @@
 //	disponibilites/disponibilites_D_YYYY-MM.csv   one per month: state at month end
 //	activite/activite_rpe_D_YYYY-MM.csv    one per month: all RPE events, by RPE then date
 //	demandes/demandes_D_YYYY-MM.csv        one per month: requests received, by date
-//	pmi/registre_am_D_YYYY-MM.csv          a snapshot every 6 months ending at To
+//	pmi/registre_am_D_YYYY-MM.csv          a snapshot at the first month, then every 6 months ending at To
 //
-// With the defaults (24 months, 2024-11 to 2026-10) that is 3+3+1+24+24+24+4 =
-// 83 files per département. Register snapshots list every AM approved at the
+// With the defaults (24 months, 2024-11 to 2026-10) that is 3+3+1+24+24+24+5 =
+// 84 files per département. Register snapshots list every AM approved at the
 // snapshot month, and those whose approval ended since the window's start
 // (date_fin, statut "cessation" or "retiré"); "suspendu" marks a suspension
 // in progress. The AM register's and requests' outcomes are as known at the

@@ -50,7 +50,9 @@ func generateDept(ctx context.Context, cfg *config, d deptRef) ([]fileStat, erro
 		if err := g.writeRequests(req, m); err != nil {
 			return nil, err
 		}
-		if (cfg.to-m)%6 == 0 {
+		// A snapshot opens the window, so every month has a register on or
+		// before it, then one every 6 months ending at To.
+		if m == cfg.first || (cfg.to-m)%6 == 0 {
 			if err := g.writeRegister(m); err != nil {
 				return nil, err
 			}
