@@ -156,6 +156,16 @@ func CheckFreshness(ctx context.Context, db *sql.DB, exps []Expectation, now tim
 			if err != nil {
 				return f, err
 			}
+			if e.Source == "rpe_activity" && len(senders) > 0 {
+				// One export may carry the events of many RPE (a
+				// département's file): who has not sent this period is
+				// answered per RPE, from the events themselves.
+				if rpes, err := rpeSenders(ctx, db); err != nil {
+					return f, err
+				} else if len(rpes) > 0 {
+					senders = rpes
+				}
+			}
 			oldest := periodLabel(e.Every, periodAdd(e.Every, p, -lookback))
 			for _, se := range senders {
 				s.NeverLoaded = false
@@ -165,7 +175,9 @@ func CheckFreshness(ctx context.Context, db *sql.DB, exps []Expectation, now tim
 				if se.LastLoaded.After(s.LastLoaded) {
 					s.LastLoaded = se.LastLoaded
 				}
-				if se.LastPeriod < s.ExpectedPeriod && se.LastPeriod >= oldest {
+				// An RPE of the register that never sent anything
+				// (empty LastPeriod) is missing too.
+				if se.LastPeriod < s.ExpectedPeriod && (se.LastPeriod >= oldest || se.LastPeriod == "") {
 					se.Missing = true
 					s.Missing++
 				}
@@ -203,6 +215,46 @@ func ledgerSenders(ctx context.Context, db *sql.DB, e Expectation) ([]SenderStat
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Sender < out[j].Sender })
+	return out, rows.Err()
+}
+
+// rpeSenders lists every RPE of the register (and any RPE with events) with
+// the latest month it has events for, from files still in force. An RPE of
+// the register that never sent anything has an empty LastPeriod and is
+// reported missing.
+func rpeSenders(ctx context.Context, db *sql.DB) ([]SenderState, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables
+		WHERE table_schema = 'raw' AND table_name IN ('rpe_activity', 'rpe_register')`).Scan(&n); err != nil || n < 2 {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, `
+		WITH ev AS (
+			SELECT a.rpe_id, strftime(max(a.month), '%Y-%m') AS last_period, max(l.loaded_at) AS last_loaded,
+				count(DISTINCT a.file_id) AS files
+			FROM raw.rpe_activity a JOIN meta.file_ledger l USING (file_id)
+			WHERE l.replaced_by IS NULL
+			GROUP BY ALL
+		), reg AS (
+			SELECT DISTINCT r.rpe_id FROM raw.rpe_register r JOIN meta.file_ledger l USING (file_id)
+			WHERE l.replaced_by IS NULL
+		)
+		SELECT coalesce(ev.rpe_id, reg.rpe_id), coalesce(ev.last_period, ''),
+			coalesce(ev.last_loaded, TIMESTAMP '1970-01-01'), coalesce(ev.files, 0)
+		FROM ev FULL JOIN reg USING (rpe_id)
+		ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("freshness: RPE activity per RPE: %w", err)
+	}
+	defer rows.Close()
+	var out []SenderState
+	for rows.Next() {
+		var s SenderState
+		if err := rows.Scan(&s.Sender, &s.LastPeriod, &s.LastLoaded, &s.Files); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
 	return out, rows.Err()
 }
 

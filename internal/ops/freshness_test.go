@@ -139,3 +139,45 @@ func TestErrorTestFailures(t *testing.T) {
 		t.Fatalf("%+v %v", got, err)
 	}
 }
+
+// TestFreshnessPerRPE: one département file carries every RPE's events; the
+// RPE that had no event in the due month is named, and so is an RPE of the
+// register that never had any event.
+func TestFreshnessPerRPE(t *testing.T) {
+	ctx := context.Background()
+	db := memWarehouse(t)
+	for _, q := range []string{ledgerDDL,
+		`CREATE TABLE raw.rpe_activity (file_id BIGINT, line BIGINT, month DATE, rpe_id VARCHAR)`,
+		`CREATE TABLE raw.rpe_register (file_id BIGINT, line BIGINT, rpe_id VARCHAR)`,
+		`INSERT INTO meta.file_ledger (file_id, path, sha256, source, sender, period, loaded_at, replaced_by) VALUES
+			(1, 'act09', 'h1', 'rpe_activity', '35', '2026-09', '2026-10-10 08:00', NULL),
+			(2, 'act10', 'h2', 'rpe_activity', '35', '2026-10', '2026-11-10 08:00', NULL),
+			(3, 'reg', 'h3', 'rpe_register', '35', '2026', '2026-01-10 08:00', NULL),
+			(4, 'old10', 'h4', 'rpe_activity', '35', '2026-10', '2026-11-09 08:00', 2)`,
+		// A: September and October. B: September only. C: registered, no event.
+		// D: only in a replaced file, so it does not count.
+		`INSERT INTO raw.rpe_activity VALUES (1, 2, '2026-09-01', 'A'), (2, 2, '2026-10-01', 'A'),
+			(1, 3, '2026-09-01', 'B'), (4, 2, '2026-10-01', 'D')`,
+		`INSERT INTO raw.rpe_register VALUES (3, 4, 'A'), (3, 5, 'B'), (3, 6, 'C')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	f, err := CheckFreshness(ctx, db, []Expectation{{Source: "rpe_activity", Every: "month", DueDays: 15}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Sources[0]
+	var got []string
+	for _, se := range s.Senders {
+		got = append(got, se.Sender+"="+se.LastPeriod)
+		if se.Missing != (se.Sender == "B" || se.Sender == "C") {
+			t.Errorf("sender %s missing = %v", se.Sender, se.Missing)
+		}
+	}
+	if strings.Join(got, " ") != "A=2026-10 B=2026-09 C=" || s.Missing != 2 || s.Late {
+		t.Fatalf("senders %v, state %+v", got, s)
+	}
+}
