@@ -9,7 +9,7 @@ import (
 // Data tests, as written in a model header under "tests:":
 //
 //	- unique: month, am_id                       one row per key
-//	- not_null: month, am_id, commune            one test per column
+//	- not_null: month, am_id, commune            none of them NULL
 //	- accepted_values: status in ('a', 'b')      NULL is accepted (pair with not_null)
 //	- relationships: commune -> ref.territory(code) where level = 'commune'
 //	- range: vacant_places 0..4                  either bound may be left out: "0.."
@@ -55,11 +55,13 @@ func parseTest(spec string) ([]DataTest, error) {
 		if len(cols) == 0 {
 			return bad("not_null: col, col")
 		}
-		var out []DataTest
-		for _, c := range cols {
-			out = append(out, mk("not_null("+c+")", fmt.Sprintf("SELECT * FROM {{this}} WHERE %s IS NULL", c)))
+		// One scan for all the columns.
+		conds := make([]string, len(cols))
+		for i, c := range cols {
+			conds[i] = c + " IS NULL"
 		}
-		return out, nil
+		return []DataTest{mk("not_null("+strings.Join(cols, ", ")+")",
+			"SELECT * FROM {{this}} WHERE "+strings.Join(conds, " OR "))}, nil
 	case "accepted_values":
 		col, list, ok := strings.Cut(arg, " in ")
 		if !ok {

@@ -62,7 +62,7 @@ SELECT a.month, count(*) AS n FROM staging.a a JOIN staging.b USING (month) GROU
 	for _, ts := range m.Tests {
 		names = append(names, ts.Name+"/"+ts.Severity)
 	}
-	want := []string{"unique(month)/error", "not_null(month)/warn", "not_null(n)/warn", "range(n)/error",
+	want := []string{"unique(month)/error", "not_null(month, n)/warn", "range(n)/error",
 		"accepted_values(kind)/error", "relationships(month -> staging.calendar.month)/error", "n_small/error", "none_negative/warn"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("tests (-want +got):\n%s", diff)

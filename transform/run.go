@@ -311,8 +311,18 @@ type execer interface {
 // exec runs a statement and records it in Result.Statements.
 func (r *runner) exec(ctx context.Context, e execer, q string) error {
 	r.res.Statements = append(r.res.Statements, q)
+	t0 := time.Now()
 	_, err := e.ExecContext(ctx, q)
+	r.log.Debug("sql", "ms", time.Since(t0).Milliseconds(), "stmt", abbrev(q))
 	return err
+}
+
+func abbrev(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if len(q) > 160 {
+		q = q[:160] + "..."
+	}
+	return q
 }
 
 func (r *runner) exists(ctx context.Context, m Model) (bool, error) {
@@ -436,6 +446,8 @@ func (r *runner) runTest(ctx context.Context, tx *sql.Tx, t DataTest, target str
 	q := fmt.Sprintf("SELECT count(*) OVER () AS n, CAST(to_json(f) AS VARCHAR) FROM (\n%s\n) f LIMIT %d",
 		strings.ReplaceAll(t.Query, "{{this}}", target), maxFailRows)
 	r.res.Statements = append(r.res.Statements, q)
+	t0 := time.Now()
+	defer func() { r.log.Debug("data test", "test", t.Name, "ms", time.Since(t0).Milliseconds()) }()
 	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return f, err

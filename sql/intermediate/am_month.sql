@@ -9,7 +9,7 @@
 -- source: staging.am_register (PMI), staging.availability (monenfant.fr)
 -- incremental: in_window(month)
 -- formula: vacant_places = max(places - children_cared, 0) ;
---   places_under3_counted = places_under3 du registre, sinon places x am_under3_ratio (0,81 par défaut), pour les AM actifs seulement ;
+--   places_under3_counted = places_under3 du registre (plafonné aux places agréées), sinon places x am_under3_ratio (0,81 par défaut), pour les AM actifs seulement ;
 --   underactive_month = disponibilité déclarée (places_available > 0) et au moins une place vacante
 -- columns:
 --   month: mois (1er du mois)
@@ -69,7 +69,8 @@ WITH cal AS (
 SELECT month, am_id, commune, in_mam, places, places_under3, children_cared,
     children_cared > 0 AS active,
     CASE WHEN children_cared > 0
-        THEN CAST(coalesce(places_under3, places * getvariable('am_under3_ratio')) AS DOUBLE)
+        THEN CAST(CASE WHEN places_under3 IS NOT NULL THEN least(places_under3, places) -- least() skips NULLs
+            ELSE places * getvariable('am_under3_ratio') END AS DOUBLE)
         ELSE 0 END AS places_under3_counted,
     greatest(places - children_cared, 0) AS vacant_places,
     places_available,

@@ -1,12 +1,15 @@
--- description: Chaque indicateur, à chaque niveau et période, avec le nombre
---   de personnes sur lequel il repose (n) : la forme longue de
---   mart.indicator avant les comparaisons. Les ratios sont calculés après
+-- description: Tous les indicateurs d'un territoire pour une période, dans une
+--   liste (même ordre d'indicateurs sur chaque ligne), chacun avec le nombre
+--   de personnes sur lequel il repose (n). mart.indicator en fait la table
+--   longue, avec les comparaisons : les jointures (parent, période
+--   précédente, année précédente) se font ici une fois par territoire et
+--   période plutôt qu'une fois par indicateur. Les ratios sont calculés après
 --   agrégation (rapport des sommes, jamais moyenne de ratios) ; une valeur
---   indéfinie (dénominateur nul ou donnée absente) ne fait pas de ligne.
---   Les taux officiels de la CNAF (data.caf.fr) prennent la dernière année
---   publiée antérieure ou égale à la période.
--- grain: un territoire, une période et un indicateur
--- source: int.level_period, int.level_distinct, staging.caf_rate, staging.calendar
+--   indéfinie (dénominateur nul ou donnée absente) est NULL et ne fera pas de
+--   ligne. Les taux officiels de la CNAF (data.caf.fr) prennent la dernière
+--   année publiée antérieure ou égale à la période.
+-- grain: un territoire et une période
+-- source: int.level_period, int.level_distinct, staging.caf_rate, staging.calendar, staging.territory (test)
 -- incremental: in_window_period(period_kind, period_start)
 -- formula: voir mart.indicator_catalog (colonne formula) pour chaque indicateur
 -- columns:
@@ -15,14 +18,17 @@
 --   period_kind: month, quarter, year
 --   period: libellé de la période (2025-03, 2025-T1, 2025)
 --   period_start: premier jour de la période
---   indicator: identifiant de l'indicateur (docs/indicators.md)
---   value: valeur
---   n: nombre de personnes (AM, familles, enfants) sur lequel la valeur repose ; NULL = non masquable
+--   ind: liste de {indicator, value, n} ; identifiant (docs/indicators.md), valeur, nombre de personnes (AM, familles, enfants) sur lequel elle repose (NULL = chiffre publié, non masquable)
 -- tests:
---   - unique: level, code, period_kind, period_start, indicator
---   - not_null: level, code, period_kind, period, period_start, indicator, value
---   - range: n 0..
---   - sql: percent_in_range: SELECT * FROM {{this}} WHERE indicator IN ('unmet_share', 'vacancy_rate', 'availability_publication_rate', 'answered_within_8d_share', 'am_share_55plus', 'am_share_60plus') AND (value < 0 OR value > 100)
+--   - unique: level, code, period_kind, period_start
+--   - not_null: level, code, period_kind, period, period_start, ind
+--   - relationships: code -> staging.territory(code) where r.level = t.level [warn]
+--   - sql: same_indicator_order: SELECT level, code, period FROM {{this}}
+--     WHERE list_transform(ind, x -> x.indicator) <> (SELECT list_transform(ind, x -> x.indicator) FROM {{this}} LIMIT 1)
+--   - sql: percent_in_range: SELECT level, code, period, x.indicator, x.value FROM (SELECT *, unnest(ind) AS x FROM {{this}})
+--     WHERE x.indicator IN ('unmet_share', 'vacancy_rate', 'availability_publication_rate', 'answered_within_8d_share',
+--     'am_share_55plus', 'am_share_60plus') AND (x.value < 0 OR x.value > 100)
+--   - sql: n_not_negative: SELECT level, code, period, x.indicator, x.n FROM (SELECT *, unnest(ind) AS x FROM {{this}}) WHERE x.n < 0
 WITH lp AS (
     SELECT * FROM int.level_period WHERE in_window_period(period_kind, period_start)
 ), ld AS (
@@ -39,9 +45,24 @@ WITH lp AS (
         coalesce(participants, CASE WHEN ateliers IS NOT NULL THEN 0 END) AS am_atelier_participants,
         CASE WHEN children_under3 > 0 THEN 100 / children_under3 END AS per100
     FROM w
-), long AS (
-    SELECT level, code, period_kind, period_start, unnest([
-        {indicator: 'children_under3', value: children_under3, n: children_under3},
+), periods AS (
+    SELECT DISTINCT k.period_kind,
+        CASE k.period_kind WHEN 'month' THEN c.month WHEN 'quarter' THEN c.quarter_start ELSE c.year_start END AS period_start
+    FROM staging.calendar c, (VALUES ('month'), ('quarter'), ('year')) AS k(period_kind)
+), official AS (
+    SELECT r.level, r.code, p.period_kind, p.period_start,
+        max(r.rate) FILTER (WHERE r.mode = 'total') AS official_total,
+        max(r.rate) FILTER (WHERE r.mode = 'am') AS official_am,
+        max(r.rate) FILTER (WHERE r.mode = 'eaje') AS official_eaje
+    FROM staging.caf_rate r
+    JOIN periods p ON make_date(year(p.period_start), 1, 1) >= r.valid_from AND make_date(year(p.period_start), 1, 1) < r.valid_to
+    WHERE r.mode IN ('total', 'am', 'eaje') AND in_window_period(p.period_kind, p.period_start)
+    GROUP BY ALL
+), y AS (
+    SELECT * FROM x FULL OUTER JOIN official USING (level, code, period_kind, period_start)
+)
+SELECT level, code, period_kind, period_label(period_kind, period_start) AS period, period_start, [
+        {indicator: 'children_under3', value: CAST(children_under3 AS DOUBLE), n: CAST(children_under3 AS DOUBLE)},
         {indicator: 'births', value: births, n: births},
         {indicator: 'am_approved', value: am_approved, n: am_approved},
         {indicator: 'am_active', value: am_active, n: am_active},
@@ -116,23 +137,9 @@ WITH lp AS (
         {indicator: 'am_age_50_54', value: am_age_50_54, n: am_age_50_54},
         {indicator: 'am_age_55_59', value: am_age_55_59, n: am_age_55_59},
         {indicator: 'am_age_60_64', value: am_age_60_64, n: am_age_60_64},
-        {indicator: 'am_age_65plus', value: am_age_65plus, n: am_age_65plus}
-    ], recursive := true)
-    FROM x
-), periods AS (
-    SELECT DISTINCT k.period_kind,
-        CASE k.period_kind WHEN 'month' THEN c.month WHEN 'quarter' THEN c.quarter_start ELSE c.year_start END AS period_start
-    FROM staging.calendar c, (VALUES ('month'), ('quarter'), ('year')) AS k(period_kind)
-), official AS (
-    SELECT r.level, r.code, p.period_kind, p.period_start,
-        CASE r.mode WHEN 'total' THEN 'official_coverage_rate' WHEN 'am' THEN 'official_coverage_rate_am'
-            ELSE 'official_coverage_rate_eaje' END AS indicator,
-        r.rate AS value, CAST(NULL AS DOUBLE) AS n
-    FROM staging.caf_rate r
-    JOIN periods p ON make_date(year(p.period_start), 1, 1) >= r.valid_from AND make_date(year(p.period_start), 1, 1) < r.valid_to
-    WHERE r.mode IN ('total', 'am', 'eaje') AND in_window_period(p.period_kind, p.period_start)
-)
-SELECT level, code, period_kind, period_label(period_kind, period_start) AS period, period_start,
-    indicator, CAST(value AS DOUBLE) AS value, CAST(round(n) AS BIGINT) AS n
-FROM (SELECT * FROM long UNION ALL SELECT * FROM official)
-WHERE value IS NOT NULL
+        {indicator: 'am_age_65plus', value: am_age_65plus, n: am_age_65plus},
+        {indicator: 'official_coverage_rate', value: official_total, n: NULL},
+        {indicator: 'official_coverage_rate_am', value: official_am, n: NULL},
+        {indicator: 'official_coverage_rate_eaje', value: official_eaje, n: NULL}
+    ] AS ind
+FROM y

@@ -31,11 +31,10 @@
 --   prev_value: valeur à la période précédente
 --   prev_year_value: valeur à la même période un an avant
 -- tests:
---   - unique: level, code, period_kind, period_start, indicator
 --   - not_null: level, code, period_kind, period, period_start, indicator, value, rank, peers, quartile
 --   - range: quartile 1..4
 --   - assert: rank_within_peers: rank <= peers
---   - relationships: code -> staging.territory(code) where r.level = t.level [warn]
+--   - range: n 0..
 WITH v AS (
     SELECT * FROM int.indicator_value
     WHERE period_start >= date_trunc('year', getvariable('since')) - INTERVAL 1 YEAR
@@ -43,25 +42,38 @@ WITH v AS (
     SELECT v.*,
         CAST(v.period_start - to_months(period_months(v.period_kind)) AS DATE) AS prev_start,
         CAST(v.period_start - INTERVAL 1 YEAR AS DATE) AS prev_year_start,
-        t.parent_level, t.parent_code, coalesce(t.peer_group, '?') AS peer_group
+        t.parent_level, t.parent_code, coalesce(t.peer_gid, 0) AS peer_gid
     FROM v
     LEFT JOIN staging.territory t ON t.level = v.level AND t.code = v.code
     WHERE in_window_period(v.period_kind, v.period_start)
+), j AS (
+    -- one join per territory and period; the lists hold the indicators in the same order
+    SELECT c.level, c.code, c.period_kind, c.period, c.period_start, c.parent_level, c.parent_code,
+        -- one integer per (level, peer group, period kind, period): peers are ranked within it
+        ((CAST(c.peer_gid AS BIGINT) * 3 + CASE c.period_kind WHEN 'month' THEN 0 WHEN 'quarter' THEN 1 ELSE 2 END) * 100000
+            + year(c.period_start) * 12 + month(c.period_start)) * 1000 AS gkey,
+        unnest(generate_series(1, len(c.ind))) AS i,
+        unnest(c.ind) AS x, unnest(p.ind) AS px, unnest(pv.ind) AS pvx, unnest(py.ind) AS pyx
+    FROM cur c
+    LEFT JOIN v p ON p.level = c.parent_level AND p.code = c.parent_code
+        AND p.period_kind = c.period_kind AND p.period_start = c.period_start
+    LEFT JOIN v pv ON pv.level = c.level AND pv.code = c.code
+        AND pv.period_kind = c.period_kind AND pv.period_start = c.prev_start
+    LEFT JOIN v py ON py.level = c.level AND py.code = c.code
+        AND py.period_kind = c.period_kind AND py.period_start = c.prev_year_start
+), l AS (
+    SELECT level, code, period_kind, period, period_start, x.indicator, x.value, CAST(round(x.n) AS BIGINT) AS n,
+        parent_level, parent_code, px.value AS parent_value, pvx.value AS prev_value, pyx.value AS prev_year_value,
+        gkey + i AS gkey
+    FROM j
+    WHERE x.value IS NOT NULL
 )
-SELECT c.level, c.code, c.period_kind, c.period, c.period_start, c.indicator, c.value, c.n,
-    c.parent_level, c.parent_code,
-    p.value AS parent_value,
-    c.value - p.value AS diff_parent,
+SELECT level, code, period_kind, period, period_start, indicator, value, n,
+    parent_level, parent_code, parent_value, value - parent_value AS diff_parent,
     rank() OVER w AS rank,
-    count(*) OVER (PARTITION BY c.level, c.peer_group, c.period_kind, c.period_start, c.indicator) AS peers,
-    CAST(1 + floor(4 * (rank() OVER w - 1) / count(*) OVER (PARTITION BY c.level, c.peer_group, c.period_kind, c.period_start, c.indicator)) AS INTEGER) AS quartile,
-    pv.value AS prev_value,
-    py.value AS prev_year_value
-FROM cur c
-LEFT JOIN v p ON p.level = c.parent_level AND p.code = c.parent_code
-    AND p.period_kind = c.period_kind AND p.period_start = c.period_start AND p.indicator = c.indicator
-LEFT JOIN v pv ON pv.level = c.level AND pv.code = c.code
-    AND pv.period_kind = c.period_kind AND pv.period_start = c.prev_start AND pv.indicator = c.indicator
-LEFT JOIN v py ON py.level = c.level AND py.code = c.code
-    AND py.period_kind = c.period_kind AND py.period_start = c.prev_year_start AND py.indicator = c.indicator
-WINDOW w AS (PARTITION BY c.level, c.peer_group, c.period_kind, c.period_start, c.indicator ORDER BY c.value DESC)
+    count(*) OVER wall AS peers,
+    CAST(1 + floor(4 * (rank() OVER w - 1) / count(*) OVER wall) AS INTEGER) AS quartile,
+    prev_value, prev_year_value
+FROM l
+WINDOW w AS (PARTITION BY gkey ORDER BY value DESC),
+    wall AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)

@@ -11,10 +11,13 @@
 --   parent_level: niveau du territoire parent (comparaison « écart au parent »)
 --   parent_code: code du territoire parent
 --   peer_group: groupe de pairs pour rang, pairs et quartile (code du département, ou FR)
+--   peer_gid: numéro du couple (niveau, groupe de pairs), pour partitionner vite
 -- tests:
 --   - unique: level, code
 --   - not_null: level, code, peer_group
 --   - accepted_values: level in ('commune', 'epci', 'rpe', 'departement', 'region', 'france')
+SELECT *, CAST(dense_rank() OVER (ORDER BY level, peer_group) AS INTEGER) AS peer_gid
+FROM (
 SELECT
     t.level, t.code, t.name, t.parent_level, t.parent_code, t.population,
     CASE
@@ -25,3 +28,4 @@ SELECT
 FROM ref.territory t
 LEFT JOIN ref.commune_territory d ON t.level = 'commune' AND d.commune = t.code AND d.level = 'departement'
 QUALIFY row_number() OVER (PARTITION BY t.level, t.code ORDER BY d.code) = 1
+)
