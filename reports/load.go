@@ -62,11 +62,18 @@ type cell struct {
 type block struct {
 	ids   []uint16
 	cells []cell
+	index []int16 // indicator id -> position in cells, -1 when absent (built after the load)
 }
 
 func (b *block) get(id int) (cell, bool) {
 	if b == nil || id < 0 {
 		return cell{}, false
+	}
+	if b.index != nil {
+		if id >= len(b.index) || b.index[id] < 0 {
+			return cell{}, false
+		}
+		return b.cells[b.index[id]], true
 	}
 	for i, x := range b.ids {
 		if int(x) == id {
@@ -74,6 +81,20 @@ func (b *block) get(id int) (cell, bool) {
 		}
 	}
 	return cell{}, false
+}
+
+// buildIndexes gives every block a direct index by indicator id.
+func (w *warehouse) buildIndexes() {
+	n := len(w.inds)
+	for _, b := range w.blocks {
+		b.index = make([]int16, n)
+		for i := range b.index {
+			b.index[i] = -1
+		}
+		for i, id := range b.ids {
+			b.index[id] = int16(i)
+		}
+	}
 }
 
 type bkey struct {
@@ -361,34 +382,31 @@ func load(ctx context.Context, db *sql.DB, opt Options) (*warehouse, error) {
 		rows.Close()
 	}
 
-	// Periods: read from the France rows (cheap), else from everything.
-	if err := w.loadPeriods(ctx, db, opt); err != nil {
-		return nil, err
+	// The published figures, in one set-based query read as Arrow batches:
+	// the macro is evaluated once. Periods are found in the rows: every year,
+	// the latest quarter and month (or opt.Periods) with all the figures, and
+	// the months and years of the trend indicators.
+	sel := "(p.period_kind = 'year' OR p.period_start = p.latest_start)"
+	if len(opt.Periods) > 0 {
+		sel = "p.period IN (" + sqlList(opt.Periods) + ")"
 	}
-	var sel []string
-	for _, p := range w.periods {
-		if p.selected {
-			sel = append(sel, p.Code)
-		}
-	}
-	if len(sel) == 0 {
-		w.loadTime = time.Since(start)
-		return w, nil
-	}
-
-	// The published figures, in one set-based query read as Arrow batches.
 	q := fmt.Sprintf(`SELECT p.level, p.code, p.period, p.indicator, p.value, p.parent_value, p.diff_parent,
 		CAST(p.rank AS BIGINT), CAST(p.peers AS BIGINT), CAST(p.quartile AS BIGINT), p.prev_value, p.prev_year_value,
-		coalesce(p.masked, false)
-	FROM mart.published_indicator(%d) p
-	LEFT JOIN ref.territory t ON t.level = p.level AND t.code = p.code
-	WHERE (p.period IN (%s) AND (p.level <> 'commune' OR coalesce(t.population, 0) > %d OR p.indicator IN (%s)))
-	   OR (p.period_kind <> 'quarter' AND p.indicator IN (%s) AND (p.level <> 'commune' OR coalesce(t.population, 0) > %d))`,
-		opt.MinCount, sqlList(sel), opt.MinCommunePopulation, sqlList(smallCommuneIndicators()),
-		sqlList(trendIndicators()), opt.MinCommunePopulation)
+		coalesce(p.masked, false), p.period_kind, CAST(p.period_start AS VARCHAR)
+	FROM (SELECT *, max(period_start) OVER (PARTITION BY period_kind) AS latest_start
+	      FROM mart.published_indicator(%d)) p
+	LEFT JOIN (SELECT level, code FROM ref.territory WHERE level = 'commune' AND coalesce(population, 0) > %d) big
+	       ON big.level = p.level AND big.code = p.code
+	WHERE (%s AND (p.level <> 'commune' OR big.code IS NOT NULL OR p.indicator IN (%s)))
+	   OR (p.period_kind <> 'quarter' AND p.indicator IN (%s) AND (p.level <> 'commune' OR big.code IS NOT NULL))`,
+		opt.MinCount, opt.MinCommunePopulation, sel, sqlList(smallCommuneIndicators()), sqlList(trendIndicators()))
 	if err := w.loadCells(ctx, db, q); err != nil {
 		return nil, err
 	}
+	if err := w.selectPeriods(opt); err != nil {
+		return nil, err
+	}
+	w.buildIndexes()
 	w.loadTime = time.Since(start)
 	return w, nil
 }
@@ -401,41 +419,8 @@ func sqlList(xs []string) string {
 	return strings.Join(q, ",")
 }
 
-func (w *warehouse) loadPeriods(ctx context.Context, db *sql.DB, opt Options) error {
-	read := func(where string) error {
-		rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT period_kind, period, CAST(period_start AS VARCHAR) FROM mart.published_indicator(%d) %s`, opt.MinCount, where))
-		if err != nil {
-			return fmt.Errorf("reports: read periods from mart.published_indicator: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var kind, code, start string
-			if err := rows.Scan(&kind, &code, &start); err != nil {
-				return err
-			}
-			if _, ok := w.byPeriod[code]; ok {
-				continue
-			}
-			st, err := time.Parse("2006-01-02", start[:min(10, len(start))])
-			if err != nil {
-				return fmt.Errorf("reports: period_start %q: %w", start, err)
-			}
-			p := &period{Kind: kind, Code: code, Start: st}
-			w.byPeriod[code] = p
-			w.periods = append(w.periods, p)
-		}
-		return rows.Err()
-	}
-	if w.france != nil {
-		if err := read("WHERE level = 'france'"); err != nil {
-			return err
-		}
-	}
-	if len(w.periods) == 0 {
-		if err := read(""); err != nil {
-			return err
-		}
-	}
+// selectPeriods orders the periods found and marks those that get pages.
+func (w *warehouse) selectPeriods(opt Options) error {
 	kindOrder := map[string]int{"year": 0, "quarter": 1, "month": 2}
 	sort.Slice(w.periods, func(i, j int) bool {
 		a, b := w.periods[i], w.periods[j]
@@ -444,14 +429,28 @@ func (w *warehouse) loadPeriods(ctx context.Context, db *sql.DB, opt Options) er
 		}
 		return a.Start.Before(b.Start)
 	})
+	// Blocks are keyed by period index: renumber them.
+	remap := make(map[int32]int32, len(w.periods))
 	for i, p := range w.periods {
+		remap[int32(p.idx)] = int32(i)
 		p.idx = i
 	}
+	blocks := make(map[bkey]*block, len(w.blocks))
+	for k, b := range w.blocks {
+		blocks[bkey{k.t, remap[k.p]}] = b
+	}
+	w.blocks = blocks
 	if len(opt.Periods) > 0 {
+		var unknown []string
 		for _, c := range opt.Periods {
 			if p := w.byPeriod[c]; p != nil {
 				p.selected = true
+			} else {
+				unknown = append(unknown, c)
 			}
+		}
+		if len(unknown) > 0 {
+			return fmt.Errorf("reports: no published indicator for period %s (periods are written 2025, 2025-T1, 2025-03)", strings.Join(unknown, ", "))
 		}
 		return nil
 	}
@@ -554,6 +553,14 @@ func (w *warehouse) addRecord(rec arrow.RecordBatch) error {
 	rank, peers, quart := i64(7), i64(8), i64(9)
 	prev, prevY := f64(10), f64(11)
 	masked, _ := rec.Column(12).(*array.Boolean)
+	pkind, err := str(13)
+	if err != nil {
+		return err
+	}
+	pstart, err := str(14)
+	if err != nil {
+		return err
+	}
 	var keyBuf []byte
 	for j := 0; j < n; j++ {
 		keyBuf = append(append(append(keyBuf[:0], level(j)...), '/'), code(j)...)
@@ -563,7 +570,13 @@ func (w *warehouse) addRecord(rec arrow.RecordBatch) error {
 		}
 		p := w.byPeriod[per(j)]
 		if p == nil {
-			continue
+			st, err := time.Parse("2006-01-02", pstart(j)[:min(10, len(pstart(j)))])
+			if err != nil {
+				return fmt.Errorf("reports: period_start %q: %w", pstart(j), err)
+			}
+			p = &period{idx: len(w.periods), Kind: strings.Clone(pkind(j)), Code: strings.Clone(per(j)), Start: st}
+			w.periods = append(w.periods, p)
+			w.byPeriod[p.Code] = p
 		}
 		name := ind(j)
 		id, ok := w.indID[name]

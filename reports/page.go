@@ -243,17 +243,20 @@ func ordinal(n int) string {
 	return strconv.Itoa(n) + "e"
 }
 
-func periodLabelShort(prev, p *period) string {
-	if prev != nil {
-		return frPeriod(prev.Code)
-	}
+func periodLabelShort(_, p *period) string {
+	return frPeriod(previousCode(p))
+}
+
+// previousCode is the code of the period before p, of the same kind.
+func previousCode(p *period) string {
 	switch p.Kind {
 	case "month":
-		return "le mois précédent"
+		return p.Start.AddDate(0, -1, 0).Format("2006-01")
 	case "quarter":
-		return "le trimestre précédent"
+		s := p.Start.AddDate(0, -3, 0)
+		return s.Format("2006") + "-T" + strconv.Itoa((int(s.Month())-1)/3+1)
 	}
-	return "l'année précédente"
+	return p.Start.AddDate(-1, 0, 0).Format("2006")
 }
 
 func (b *builder) changeCell(c cell, before float64, unit string) tcell {

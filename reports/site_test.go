@@ -424,6 +424,14 @@ func TestFailedBuildKeepsSite(t *testing.T) {
 	}
 }
 
+func TestUnknownPeriod(t *testing.T) {
+	db := openFixture(t)
+	_, err := Build(context.Background(), db, Options{OutDir: filepath.Join(t.TempDir(), "site"), Periods: []string{"2031-T2"}})
+	if err == nil || !strings.Contains(err.Error(), "2031-T2") {
+		t.Errorf("Build with an unknown period: err = %v", err)
+	}
+}
+
 // The sentences are written from the numbers.
 func TestSentences(t *testing.T) {
 	dir, _ := sharedSite(t)
