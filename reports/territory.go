@@ -186,7 +186,7 @@ func (b *builder) coverageSection(pm *pageModel, t *territory, p *period) *secti
 	var ss []series
 	var used []string
 	for _, m := range coverageModes {
-		s := series{name: b.w.label(m)}
+		s := series{name: modeLabel(b.w.label(m))}
 		any := false
 		for _, x := range terrs {
 			c, ok := b.w.cell(x, p, m)
@@ -205,7 +205,7 @@ func (b *builder) coverageSection(pm *pageModel, t *territory, p *period) *secti
 	tb := &table{Caption: "Places pour 100 enfants de moins de 3 ans, par mode d'accueil (données du graphique)",
 		Head: append([]string{"Mode d'accueil"}, cats...)}
 	for i, m := range used {
-		row := []tcell{{Text: b.w.label(m)}}
+		row := []tcell{{Text: modeLabel(b.w.label(m))}}
 		for j := range terrs {
 			row = append(row, b.pcell(m, ss[i].points[j]))
 		}
@@ -341,12 +341,21 @@ func (b *builder) depMapSection(pm *pageModel, t *territory, p *period) *section
 	}
 	ch := pm.newChart("Taux de couverture par département", 520, "rate", mapChart("fr-departements", items))
 	tb := &table{Caption: "Taux de couverture par département (données de la carte)", Head: []string{"Code", "Département", b.w.label(ind)}, Sortable: true}
+	none := 0
 	for _, it := range items {
+		if it.p.missing {
+			none++
+			continue
+		}
 		tb.addRow([]tcell{{Text: it.code, Sort: it.code}, {Text: it.name, Sort: it.name}, b.pcell(ind, it.p)})
 	}
-	return &section{ID: "carte", Title: title, Items: []item{
+	out := []item{
 		{Text: "Les départements du territoire sont cerclés de noir. Les départements d'outre-mer sont représentés dans les encadrés sous la carte."},
-		{Chart: ch}, {Table: tb}}}
+		{Chart: ch}, {Table: tb}}
+	if none > 0 {
+		out = append(out, item{Text: frNumber(float64(none), 0) + " " + plural(float64(none), "département n'a", "départements n'ont") + " pas de donnée pour cette période (en gris sur la carte)."})
+	}
+	return &section{ID: "carte", Title: title, Items: out}
 }
 
 // --- Commune map from the user's GeoJSON.
@@ -671,4 +680,16 @@ func allReportIndicators() []string {
 func lowerLevel(s string) string {
 	s = strings.ReplaceAll(strings.ToLower(s), "(epci)", "(EPCI)")
 	return strings.ReplaceAll(s, " de rpe", " de RPE")
+}
+
+// modeLabel shortens a catalog label such as "Taux de couverture : AM" to
+// the mode's name for a legend.
+func modeLabel(l string) string {
+	for _, p := range []string{"Taux de couverture : ", "Taux de couverture - ", "Taux de couverture – "} {
+		if strings.HasPrefix(l, p) {
+			r := strings.TrimPrefix(l, p)
+			return strings.ToUpper(r[:1]) + r[1:]
+		}
+	}
+	return l
 }
