@@ -382,28 +382,41 @@ func load(ctx context.Context, db *sql.DB, opt Options) (*warehouse, error) {
 		rows.Close()
 	}
 
-	// The published figures, in one set-based query read as Arrow batches:
-	// the macro is evaluated once. Periods are found in the rows: every year,
-	// the latest quarter and month (or opt.Periods) with all the figures, and
-	// the months and years of the trend indicators.
-	sel := "(p.period_kind = 'year' OR p.period_start = p.latest_start)"
-	if len(opt.Periods) > 0 {
-		sel = "p.period IN (" + sqlList(opt.Periods) + ")"
-	}
-	q := fmt.Sprintf(`SELECT p.level, p.code, p.period, p.indicator, p.value, p.parent_value, p.diff_parent,
-		CAST(p.rank AS BIGINT), CAST(p.peers AS BIGINT), CAST(p.quartile AS BIGINT), p.prev_value, p.prev_year_value,
-		coalesce(p.masked, false), p.period_kind, CAST(p.period_start AS VARCHAR)
-	FROM (SELECT *, max(period_start) OVER (PARTITION BY period_kind) AS latest_start
-	      FROM mart.published_indicator(%d)) p
-	LEFT JOIN (SELECT level, code FROM ref.territory WHERE level = 'commune' AND coalesce(population, 0) > %d) big
-	       ON big.level = p.level AND big.code = p.code
-	WHERE (%s AND (p.level <> 'commune' OR big.code IS NOT NULL OR p.indicator IN (%s)))
-	   OR (p.period_kind <> 'quarter' AND p.indicator IN (%s) AND (p.level <> 'commune' OR big.code IS NOT NULL))`,
-		opt.MinCount, opt.MinCommunePopulation, sel, sqlList(smallCommuneIndicators()), sqlList(trendIndicators()))
-	if err := w.loadCells(ctx, db, q); err != nil {
+	// The period calendar. It is the only thing read from mart.indicator
+	// itself: period columns, never a figure (value, n, comparisons). Asking
+	// the macro for it would evaluate the masking over the whole mart a
+	// second time, which costs as much as reading every figure.
+	if err := w.loadCalendar(ctx, db); err != nil {
 		return nil, err
 	}
 	if err := w.selectPeriods(opt); err != nil {
+		return nil, err
+	}
+	var sel []string
+	for _, p := range w.periods {
+		if p.selected {
+			sel = append(sel, p.Code)
+		}
+	}
+	if len(sel) == 0 {
+		w.loadTime = time.Since(start)
+		return w, nil
+	}
+
+	// The published figures: one evaluation of the macro, read as Arrow
+	// batches. Every figure of the reported periods (only those used in bars
+	// and maps for communes without a report), and the months and years of
+	// the trend indicators.
+	q := fmt.Sprintf(`SELECT p.level, p.code, p.period, p.indicator, p.value, p.parent_value, p.diff_parent,
+		CAST(p.rank AS BIGINT), CAST(p.peers AS BIGINT), CAST(p.quartile AS BIGINT), p.prev_value, p.prev_year_value,
+		coalesce(p.masked, false), p.period_kind, CAST(p.period_start AS VARCHAR)
+	FROM mart.published_indicator(%d) p
+	LEFT JOIN (SELECT level, code FROM ref.territory WHERE level = 'commune' AND coalesce(population, 0) > %d) big
+	       ON big.level = p.level AND big.code = p.code
+	WHERE (p.period IN (%s) AND (p.level <> 'commune' OR big.code IS NOT NULL OR p.indicator IN (%s)))
+	   OR (p.period_kind <> 'quarter' AND p.indicator IN (%s) AND (p.level <> 'commune' OR big.code IS NOT NULL))`,
+		opt.MinCount, opt.MinCommunePopulation, sqlList(sel), sqlList(smallCommuneIndicators()), sqlList(trendIndicators()))
+	if err := w.loadCells(ctx, db, q); err != nil {
 		return nil, err
 	}
 	w.buildIndexes()
@@ -417,6 +430,32 @@ func sqlList(xs []string) string {
 		q[i] = "'" + strings.ReplaceAll(x, "'", "''") + "'"
 	}
 	return strings.Join(q, ",")
+}
+
+// loadCalendar reads the periods (kind, code, start) of mart.indicator.
+func (w *warehouse) loadCalendar(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT period_kind, period, CAST(period_start AS VARCHAR) FROM mart.indicator`)
+	if err != nil {
+		return fmt.Errorf("reports: read the period calendar: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, code, start string
+		if err := rows.Scan(&kind, &code, &start); err != nil {
+			return err
+		}
+		if _, ok := w.byPeriod[code]; ok {
+			continue
+		}
+		st, err := time.Parse("2006-01-02", start[:min(10, len(start))])
+		if err != nil {
+			return fmt.Errorf("reports: period_start %q: %w", start, err)
+		}
+		p := &period{idx: len(w.periods), Kind: kind, Code: code, Start: st}
+		w.periods = append(w.periods, p)
+		w.byPeriod[code] = p
+	}
+	return rows.Err()
 }
 
 // selectPeriods orders the periods found and marks those that get pages.
