@@ -183,7 +183,16 @@ les valeurs exactes aux analystes.
 
 Paramètre : **am_under3_ratio** (défaut %s) est la part des places agréées d'un AM en
 activité comptée pour les moins de 3 ans quand le registre ne donne pas ses places moins
-de 3 ans (758 900 places sur 934 300 en 2018, inférence à partir des totaux publiés).`
+de 3 ans (758 900 places sur 934 300 en 2018, inférence à partir des totaux publiés).
+
+Exécution : les modèles tournent dans l'ordre de leurs dépendances, chacun dans sa
+transaction ; une table n'est remplacée qu'après ses tests de données, et un modèle en
+échec laisse la table précédente en place. En incrémental, seules les lignes des périodes
+qui finissent à partir du premier mois touché par de nouvelles données sont recalculées.
+Pour exécuter le SQL d'un modèle à la main, définir d'abord les variables et macros de
+session : SET VARIABLE since = DATE '1900-01-01' ; SET VARIABLE until = DATE '9999-12-01' ;
+SET VARIABLE am_under3_ratio = 0.81 ; puis les macros in_window, period_months, period_end,
+in_window_period et period_label (transform/run.go, sessionSQL).`
 
 func mdCell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
