@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,16 +31,17 @@ const batchRows = 64 * 1024
 // Records longer than ncols keep their extra fields in the last column
 // "_extra" (NULL when there are none), so that SQL can reject them.
 type textReader struct {
-	refs   atomic.Int64
-	schema *arrow.Schema
-	src    rowSource
-	ncols  int
-	bld    *array.RecordBuilder
-	cur    arrow.RecordBatch
-	err    error
-	done   bool
-	onRow  func() // progress, may be nil
-	keep   []bool // columns to keep (nil = all); the others are NULL, never copied
+	refs    atomic.Int64
+	schema  *arrow.Schema
+	src     rowSource
+	ncols   int
+	bld     *array.RecordBuilder
+	cur     arrow.RecordBatch
+	err     error
+	done    bool
+	onRow   func() // progress, may be nil
+	keep    []bool // columns to keep (nil = all); the others are NULL, never copied
+	records int64  // rows handed over (blank rows are skipped)
 }
 
 func textSchema(ncols int) *arrow.Schema {
@@ -97,30 +99,23 @@ func (r *textReader) Next() bool {
 			r.err, r.done = err, true
 			return false
 		}
+		if blankRecord(rec) {
+			continue
+		}
+		r.records++
 		lines.Append(line)
 		for i := 0; i < r.ncols; i++ {
-			if i < len(rec) && rec[i] != "" && (r.keep == nil || r.keep[i]) {
-				cols[i].Append(rec[i])
+			if i < len(rec) && (r.keep == nil || r.keep[i]) {
+				if v := strings.TrimSpace(rec[i]); v != "" {
+					cols[i].Append(v)
+				} else {
+					cols[i].AppendNull()
+				}
 			} else {
 				cols[i].AppendNull()
 			}
 		}
 		extra := ""
-		if r.keep != nil {
-			kept, other := false, false
-			for i := 0; i < r.ncols && i < len(rec); i++ {
-				if rec[i] != "" {
-					if r.keep[i] {
-						kept = true
-					} else {
-						other = true
-					}
-				}
-			}
-			if other && !kept {
-				extra = "only columns that are not loaded are filled"
-			}
-		}
 		for i := r.ncols; i < len(rec); i++ {
 			if rec[i] != "" {
 				extra = fmt.Sprintf("%d fields, the header has %d", len(rec), r.ncols)
@@ -200,3 +195,13 @@ func (s *sliceSource) Next() (int64, []string, error) {
 }
 
 var errStop = errors.New("stop")
+
+// blankRecord: every field empty or spaces.
+func blankRecord(rec []string) bool {
+	for _, f := range rec {
+		if strings.Trim(f, " \t") != "" {
+			return false
+		}
+	}
+	return true
+}

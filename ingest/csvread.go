@@ -164,6 +164,9 @@ type csvScan struct {
 	plain        bool  // DuckDB's read_csv can take it as is (see fastPath)
 	lastDataLine int64 // last line that is not a trailing total or blank line
 	lines        int64
+	records      int64 // plain files: non-empty lines after the header up to lastDataLine
+	emptyLines   []int64
+	padded       bool // some cell starts or ends with a space or a tab
 }
 
 var totalRE = regexp.MustCompile(`^(total|totaux|sous total|ensemble|france( entiere| metropolitaine| hors mayotte)?)\b`)
@@ -179,9 +182,13 @@ func isTotalRow(rec []string) bool {
 	return false
 }
 
-// scanCSV hashes the file and checks, line by line, whether it is plain:
-// valid UTF-8, no double quote, no blank line before the end, every line
-// after the header with ncols fields. It finds the trailing total rows.
+// scanCSV hashes the file and checks, a few MB at a time, whether DuckDB's
+// read_csv can take it as is ("plain"): valid UTF-8 (not Windows-1252), no
+// double quote, no blank line inside the data, as many delimiters as the
+// header needs on the data lines (counted in bulk; read_csv's strict mode
+// catches the rest, and the Go reader takes over). It finds the trailing
+// total and blank lines, the lines of delimiters only, and whether some
+// cell is padded with spaces.
 func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress func(int64)) (*csvScan, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -189,66 +196,100 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 	}
 	defer f.Close()
 	h := sha256.New()
-	br := bufio.NewReaderSize(f, 1<<20)
 	sc := &csvScan{utf8: true, plain: !sn.cp1252}
-	var line int64
-	var carry []byte // incomplete UTF-8 sequence at a line end cannot happen (\n is ASCII)
-	_ = carry
-	blankAt := int64(0)
-	type tail struct {
-		line int64
-		text string
-	}
-	var tails []tail // last lines
-	for {
-		b, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			// a very long line: hash it whole, slowly
-			buf := append([]byte(nil), b...)
-			for err == bufio.ErrBufferFull {
-				b, err = br.ReadSlice('\n')
-				buf = append(buf, b...)
-			}
-			b = buf
-		}
-		if len(b) > 0 {
-			h.Write(b)
-			sc.size += int64(len(b))
-			line++
-			if sc.utf8 && !utf8.Valid(b) {
-				sc.utf8, sc.plain = false, false
-			}
-			content := bytes.TrimRight(b, "\r\n")
-			if line == 1 {
-				content = bytes.TrimPrefix(content, utf8BOM)
-			}
-			if line > headerLine && sc.plain {
-				if len(bytes.TrimSpace(content)) == 0 {
-					if blankAt == 0 {
-						blankAt = line
-					}
-				} else {
-					if blankAt != 0 || bytes.IndexByte(content, '"') >= 0 || bytes.Count(content, []byte{sn.delim})+1 != ncols {
-						sc.plain = false
-					}
-				}
-			}
-			if line > headerLine {
-				if len(tails) == 8 {
-					copy(tails, tails[1:])
-					tails = tails[:7]
-				}
-				tails = append(tails, tail{line, string(content)})
-			}
-			if progress != nil && line%65536 == 0 {
-				progress(sc.size)
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
+	d := sn.delim
+	var (
+		line       int64 // lines seen so far
+		delims     int64 // delimiters on the data lines
+		firstBlank int64
+		rest       []byte
+		tails      []tailLine
+	)
+	buf := make([]byte, 4<<20)
+	eof := false
+	// processLine handles a line one by one (header zone, tails, specials)
+	for !eof {
+		n, err := io.ReadFull(f, buf)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			eof = true
+		} else if err != nil {
 			return nil, err
+		}
+		chunk := buf[:n]
+		h.Write(chunk)
+		sc.size += int64(n)
+		data := chunk
+		if len(rest) > 0 {
+			data = append(rest, chunk...)
+		}
+		end := bytes.LastIndexByte(data, '\n') + 1
+		if eof {
+			end = len(data)
+		}
+		region := data[:end]
+		rest = append([]byte(nil), data[end:]...)
+		if sc.utf8 && !utf8.Valid(region) {
+			sc.utf8, sc.plain = false, false
+		}
+		// header zone: line by line
+		for line < headerLine && len(region) > 0 {
+			i := bytes.IndexByte(region, '\n')
+			if i < 0 {
+				i = len(region) - 1
+			}
+			region = region[i+1:]
+			line++
+		}
+		if len(region) == 0 {
+			continue
+		}
+		nl := int64(bytes.Count(region, []byte{'\n'}))
+		if region[len(region)-1] != '\n' {
+			nl++ // last line without final newline
+		}
+		startLine := line + 1
+		line += nl
+		if sc.plain {
+			if bytes.IndexByte(region, '"') >= 0 {
+				sc.plain = false
+			}
+			delims += int64(bytes.Count(region, []byte{d}))
+			if firstBlank == 0 {
+				if i := blankLineIndex(region); i >= 0 {
+					firstBlank = startLine + int64(bytes.Count(region[:i], []byte{'\n'}))
+				}
+			}
+			if !sc.padded && paddedCell(region, d) {
+				sc.padded = true
+			}
+			// lines of delimiters only: they start with the delimiter
+			for off := 0; off < len(region); {
+				var i int
+				if off == 0 && region[0] == d {
+					i = 0
+				} else {
+					j := bytes.Index(region[off:], []byte{'\n', d})
+					if j < 0 {
+						break
+					}
+					i = off + j + 1
+				}
+				e := bytes.IndexByte(region[i:], '\n')
+				if e < 0 {
+					e = len(region) - i
+				}
+				if len(bytes.Trim(region[i:i+e], string([]byte{d})+" \t\r")) == 0 {
+					sc.emptyLines = append(sc.emptyLines, startLine+int64(bytes.Count(region[:i], []byte{'\n'})))
+				}
+				off = i + e
+				if off == i {
+					off++
+				}
+			}
+		}
+		tails = appendTails(tails, region, line)
+		if progress != nil {
+			progress(sc.size)
 		}
 	}
 	sc.lines = line
@@ -257,31 +298,92 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 	sc.lastDataLine = line
 	for i := len(tails) - 1; i >= 0; i-- {
 		t := tails[i]
-		text := t.text
+		if t.line <= headerLine {
+			break
+		}
+		text := string(bytes.TrimRight(t.text, "\r\n"))
 		if sn.cp1252 {
-			if d, err := charmap.Windows1252.NewDecoder().String(text); err == nil {
-				text = d
+			if dec, err := charmap.Windows1252.NewDecoder().String(text); err == nil {
+				text = dec
 			}
 		}
-		rec := splitSimple(text, sn.delim)
-		if strings.TrimSpace(strings.ReplaceAll(text, string(sn.delim), "")) == "" || isTotalRow(rec) {
+		rec := splitSimple(text, d)
+		if strings.TrimSpace(strings.ReplaceAll(text, string(d), "")) == "" || isTotalRow(rec) {
 			sc.lastDataLine = t.line - 1
+			delims -= int64(strings.Count(text, string(d)))
 			continue
 		}
 		break
 	}
-	// a blank line before a trailing total is fine: only blank lines inside the data matter
-	if blankAt != 0 && blankAt > sc.lastDataLine {
-		blankAt = 0
-	}
-	if blankAt != 0 {
+	// a blank line before trailing totals is fine; inside the data it is not
+	if firstBlank != 0 && firstBlank <= sc.lastDataLine {
 		sc.plain = false
 	}
-	if !sc.plain {
-		// recheck: the non-plain flag may have come from the trailing rows only
-		_ = blankAt
+	if sc.plain && delims != (sc.lastDataLine-headerLine)*int64(ncols-1) {
+		sc.plain = false // some line has another number of fields: the Go reader says which
+	}
+	if sc.plain {
+		sc.records = sc.lastDataLine - headerLine
+		var empties []int64
+		for _, e := range sc.emptyLines {
+			if e <= sc.lastDataLine {
+				sc.records--
+				empties = append(empties, e)
+			}
+		}
+		sc.emptyLines = empties
 	}
 	return sc, nil
+}
+
+type tailLine struct {
+	line int64
+	text []byte
+}
+
+// appendTails keeps the last 8 lines of the file, region ending at line.
+func appendTails(tails []tailLine, region []byte, line int64) []tailLine {
+	var got []tailLine
+	end := len(region)
+	l := line
+	for len(got) < 8 && end > 0 {
+		e := end
+		if region[e-1] == '\n' {
+			e--
+		}
+		i := bytes.LastIndexByte(region[:e], '\n')
+		got = append(got, tailLine{l, append([]byte(nil), region[i+1:e]...)})
+		end = i + 1
+		l--
+		if i < 0 {
+			break
+		}
+	}
+	// got is newest first
+	for i := len(got) - 1; i >= 0; i-- {
+		tails = append(tails, got[i])
+	}
+	if len(tails) > 8 {
+		tails = append([]tailLine(nil), tails[len(tails)-8:]...)
+	}
+	return tails
+}
+
+// blankLineIndex is the index of an empty line in region, or -1.
+func blankLineIndex(region []byte) int {
+	i := bytes.Index(region, []byte("\n\n"))
+	j := bytes.Index(region, []byte("\n\r\n"))
+	switch {
+	case i < 0:
+		if j < 0 {
+			return -1
+		}
+		return j + 1
+	case j < 0 || i < j:
+		return i + 1
+	default:
+		return j + 1
+	}
 }
 
 func splitSimple(s string, d byte) []string {
@@ -353,4 +455,29 @@ func hashFile(path string) (string, int64, error) {
 		return "", 0, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// paddedCell reports whether some cell of (quote-free) lines starts or
+// ends with a space or a tab.
+func paddedCell(l []byte, d byte) bool {
+	for _, sp := range []byte{' ', '\t'} {
+		for off := 0; ; {
+			i := bytes.IndexByte(l[off:], sp)
+			if i < 0 {
+				break
+			}
+			i += off
+			if i == 0 || i == len(l)-1 {
+				return true
+			}
+			if p := l[i-1]; p == d || p == '\n' {
+				return true
+			}
+			if n := l[i+1]; n == d || n == '\r' || n == '\n' {
+				return true
+			}
+			off = i + 1
+		}
+	}
+	return false
 }

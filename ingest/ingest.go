@@ -21,9 +21,9 @@
 //   - Personal data: columns named in a profile's drop list are never read
 //     into the warehouse; identifiers of people become keyed pseudonyms:
 //     the first 16 hex characters of HMAC-SHA256(secret, id), id trimmed,
-//     upper-cased and stripped of spaces. The HMAC is computed inside DuckDB
-//     (sha256 of the padded keys, RFC 2104) from keys passed as query
-//     parameters: the secret is never stored.
+//     upper-cased and stripped of spaces. The HMAC is computed by a Go
+//     function registered on ingest's own DuckDB connection (ing_pseudo); the
+//     secret stays in the process memory and is never written anywhere.
 package ingest
 
 import (
@@ -276,22 +276,4 @@ func Pseudonym(secret, id string) string {
 
 func normID(id string) string {
 	return strings.ToUpper(strings.Join(strings.Fields(id), ""))
-}
-
-// hmacPads returns the inner and outer padded keys of HMAC-SHA256.
-func hmacPads(secret string) (ipad, opad []byte) {
-	key := []byte(secret)
-	if len(key) > sha256.BlockSize {
-		s := sha256.Sum256(key)
-		key = s[:]
-	}
-	ipad = make([]byte, sha256.BlockSize)
-	opad = make([]byte, sha256.BlockSize)
-	copy(ipad, key)
-	copy(opad, key)
-	for i := range ipad {
-		ipad[i] ^= 0x36
-		opad[i] ^= 0x5c
-	}
-	return ipad, opad
 }

@@ -131,10 +131,19 @@ func (c *ColumnSpec) UnmarshalTOML(v any) error {
 type Unpivot struct {
 	Columns string            `toml:"columns"`
 	Names   map[string]string `toml:"names"`
+	Match   []UnpivotMatch    `toml:"match"` // ordered: the first pattern a header matches gives its key
 	Key     string            `toml:"key"`
 	Value   string            `toml:"value"`
 	re      *regexp.Regexp
 	keys    map[string]string // normalised header -> key
+}
+
+// UnpivotMatch maps the headers matching Pattern (case-insensitive regexp
+// on the header) to Key.
+type UnpivotMatch struct {
+	Pattern string `toml:"pattern"`
+	Key     string `toml:"key"`
+	re      *regexp.Regexp
 }
 
 // Aggregate sums rows to a coarser grain after validation (INSEE IRIS rows
@@ -280,7 +289,12 @@ func (p *Profile) check() error {
 		for h, k := range u.Names {
 			u.keys[normHeader(h)] = k
 		}
-		if u.re == nil && len(u.keys) == 0 {
+		for i := range u.Match {
+			if u.Match[i].re, err = regexp.Compile("(?i)" + u.Match[i].Pattern); err != nil {
+				return fmt.Errorf("[[unpivot.match]] %q: %w", u.Match[i].Pattern, err)
+			}
+		}
+		if u.re == nil && len(u.keys) == 0 && len(u.Match) == 0 {
 			return fmt.Errorf("[unpivot] needs columns or names")
 		}
 	}
@@ -414,7 +428,7 @@ func (p *Profile) matchHeader(header []string) *match {
 		norm[i] = normHeader(h)
 	}
 	used := make([]bool, len(header))
-	find := func(spec ColumnSpec) int {
+	byName := func(spec ColumnSpec) int {
 		for _, n := range spec.Names {
 			nn := normHeader(n)
 			for i := range header {
@@ -423,6 +437,9 @@ func (p *Profile) matchHeader(header []string) *match {
 				}
 			}
 		}
+		return -1
+	}
+	byPattern := func(spec ColumnSpec) int {
 		if spec.re != nil && spec.HeaderOf == "" {
 			for i, h := range header {
 				if !used[i] && spec.re.MatchString(strings.TrimSpace(h)) {
@@ -433,24 +450,46 @@ func (p *Profile) matchHeader(header []string) *match {
 		return -1
 	}
 	names := make([]string, 0, len(p.Columns))
-	for n := range p.Columns {
-		names = append(names, n)
+	for n, spec := range p.Columns {
+		if len(spec.Names) > 0 || spec.Pattern != "" {
+			names = append(names, n)
+		}
+	}
+	// exact names first; then patterns, the longest (most specific) first
+	sort.Slice(names, func(i, j int) bool {
+		a, b := p.Columns[names[i]], p.Columns[names[j]]
+		if len(a.Pattern) != len(b.Pattern) {
+			return len(a.Pattern) > len(b.Pattern)
+		}
+		return names[i] < names[j]
+	})
+	found := map[string]int{}
+	for _, name := range names {
+		if i := byName(p.Columns[name]); i >= 0 {
+			used[i] = true
+			found[name] = i
+		}
+	}
+	for _, name := range names {
+		if _, ok := found[name]; ok {
+			continue
+		}
+		if i := byPattern(p.Columns[name]); i >= 0 {
+			used[i] = true
+			found[name] = i
+		}
 	}
 	sort.Strings(names)
 	for _, name := range names {
 		spec := p.Columns[name]
-		if len(spec.Names) == 0 && spec.Pattern == "" {
-			continue // constant, file group, header_of
-		}
-		i := find(spec)
-		if i < 0 {
+		i, ok := found[name]
+		if !ok {
 			f, _ := c.Field(name)
 			if f.Required {
 				m.missing = append(m.missing, specLabel(spec))
 			}
 			continue
 		}
-		used[i] = true
 		m.col[name] = i
 		m.header[name] = strings.TrimSpace(header[i])
 		m.score += 2
@@ -471,6 +510,11 @@ func (p *Profile) matchHeader(header []string) *match {
 				continue
 			}
 			key, ok := u.keys[norm[i]]
+			for _, um := range u.Match {
+				if !ok && um.re.MatchString(strings.TrimSpace(h)) {
+					key, ok = um.Key, true
+				}
+			}
 			if !ok && u.re != nil {
 				if sm := u.re.FindStringSubmatch(strings.TrimSpace(h)); sm != nil {
 					key, ok = strings.TrimSpace(h), true

@@ -14,13 +14,12 @@ CREATE OR REPLACE TEMP MACRO ing_label(s) AS
 	trim(regexp_replace(replace(replace(replace(replace(lower(strip_accents(s)), 'RSQUO', ''''), 'LSQUO', ''''), 'NBSP', ' '), 'NNBSP', ' '), '\s+', ' ', 'g'));
 CREATE OR REPLACE TEMP MACRO ing_numtext(s) AS
 	replace(replace(replace(replace(replace(replace(s, ' ', ''), 'NBSP', ''), 'NNBSP', ''), 'THINSP', ''), '%', ''), '''', '');
-CREATE OR REPLACE TEMP MACRO ing_num(t, s) AS
-	COALESCE(TRY_CAST(t AS DOUBLE),
-		TRY_CAST(CASE WHEN contains(s, ',') AND contains(s, '.') THEN replace(replace(s, '.', ''), ',', '.')
-		              ELSE replace(s, ',', '.') END AS DOUBLE));
+CREATE OR REPLACE TEMP MACRO ing_num_fr(t) AS
+	TRY_CAST(CASE WHEN contains(ing_numtext(t), ',') AND contains(ing_numtext(t), '.') THEN replace(replace(ing_numtext(t), '.', ''), ',', '.')
+	              ELSE replace(ing_numtext(t), ',', '.') END AS DOUBLE);
 CREATE OR REPLACE TEMP MACRO ing_date(s) AS
-	COALESCE(TRY_CAST(s AS DATE),
-		CAST(try_strptime(s, ['%d/%m/%Y', '%d-%m-%Y', '%d.%m.%Y', '%Y/%m/%d', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S']) AS DATE),
+	COALESCE(CAST(try_strptime(s, ['%d/%m/%Y', '%Y-%m-%d']) AS DATE),
+		CAST(try_strptime(s, ['%d-%m-%Y', '%d.%m.%Y', '%Y/%m/%d', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S']) AS DATE),
 		TRY_CAST(TRY_CAST(s AS TIMESTAMP) AS DATE));
 CREATE OR REPLACE TEMP MACRO ing_date_xl(s) AS
 	COALESCE(ing_date(s),
@@ -36,9 +35,9 @@ CREATE OR REPLACE TEMP MACRO ing_dep(s) AS
 	CASE WHEN regexp_full_match(s, '[0-9]') THEN '0' || s ELSE upper(s) END;
 CREATE OR REPLACE TEMP MACRO ing_placeholder(s) AS
 	upper(s) IN ('X', 'XX', 'XXX', 'XXXX', 'XXXXX', 'ND', 'NC', 'NR', 'NA', 'N/A', '-', '?', 'INCONNU');
-CREATE OR REPLACE TEMP MACRO ing_hmac(ipad, opad, s) AS
-	left(sha256(opad || unhex(sha256(ipad || encode(upper(replace(replace(s, ' ', ''), chr(9), '')))))), 16);
-CREATE OR REPLACE TEMP TABLE _cog AS SELECT code FROM ref.territory WHERE level = 'commune';
+CREATE OR REPLACE TEMP TABLE _cogall AS
+	SELECT code AS code_in, code FROM ref.territory WHERE level = 'commune'
+	UNION ALL SELECT old_code, code FROM ref.commune_merge WHERE old_code NOT IN (SELECT code FROM ref.territory WHERE level = 'commune');
 CREATE OR REPLACE TEMP TABLE _cogmap AS
 	SELECT map_from_entries(list({'k': k, 'v': v})) AS m FROM (
 		SELECT code AS k, code AS v FROM ref.territory WHERE level = 'commune'
@@ -51,15 +50,18 @@ const trimChars = " \t\r\n\u00a0\u202f"
 func q(s string) string  { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 func id(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// plan is the SQL of one file.
+// plan is the SQL of one file. pipeline is a query over the relation
+// _src(line, c0.., _extra) giving line, the typed fields, _ok and _err (the
+// list of {c, v, r} errors of a rejected record); its parameters are $1
+// ipad, $2 opad.
 type plan struct {
-	rowsView  string // CREATE VIEW _rows
-	txtView   string // CREATE VIEW _txt
-	typed     string // CREATE TEMP TABLE _typed (two parameters: ipad, opad)
-	quar      string // CREATE TEMP TABLE _q
-	insert    string // INSERT INTO raw (parameter: file_id)
+	pipeline  string
+	insert    string // INSERT INTO raw (parameter $1 = file_id); bad lines excluded
+	quar      string // INSERT INTO meta.quarantine (same parameters)
+	quarAfter string // the same, over the records the insert did not take
 	usedCols  []bool // source columns the plan reads
 	unpivoted bool
+	grouped   bool
 }
 
 func literalText(s string) string {
@@ -87,12 +89,10 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 	ncols := len(j.header)
 
 	// _rows: the non-empty records
-	var empty []string
-	for i := 0; i < ncols; i++ {
-		empty = append(empty, fmt.Sprintf("c%d IS NULL", i))
-	}
-	empty = append(empty, "_extra IS NULL")
-	pl.rowsView = "CREATE OR REPLACE TEMP VIEW _rows AS SELECT * FROM _src WHERE NOT (" + strings.Join(empty, " AND ") + ")"
+	// _src holds records only (blank rows are left out by the readers); the
+	// quarantine pass substitutes a filtered source for {SRC}
+	rows := "{SRC}"
+	_ = ncols
 
 	// text of each field
 	text := map[string]string{}
@@ -117,9 +117,13 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 			h := j.m.header[spec.HeaderOf]
 			v := ""
 			if sm := spec.re.FindStringSubmatchIndex(h); sm != nil {
-				v = string(spec.re.ExpandString(nil, spec.Template, h, sm))
-				if spec.Template == "" && len(sm) >= 4 {
+				switch {
+				case spec.Template != "":
+					v = string(spec.re.ExpandString(nil, spec.Template, h, sm))
+				case len(sm) >= 4 && sm[2] >= 0:
 					v = h[sm[2]:sm[3]]
+				default:
+					v = h
 				}
 			}
 			text[f.Name] = literalText(v)
@@ -130,30 +134,46 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 				break
 			}
 			pl.usedCols[i] = true
-			text[f.Name] = fmt.Sprintf("nullif(trim(r.c%d, %s), '')", i, q(trimChars))
+			if j.needTrim() {
+				text[f.Name] = fmt.Sprintf("nullif(trim(r.c%d), '')", i)
+			} else {
+				text[f.Name] = fmt.Sprintf("r.c%d", i) // trimmed by the reader, empty = NULL
+			}
 			colName[f.Name] = q(strings.TrimSpace(j.header[i]))
 		}
 	}
 	var sel []string
+	hdr := map[string]string{} // field -> header literal (when it is not a column)
+	hname := func(f string) string {
+		if h, ok := hdr[f]; ok {
+			return h
+		}
+		return id("h_" + f)
+	}
 	sel = append(sel, "r.line", "r._extra")
 	for _, f := range c.Fields {
 		sel = append(sel, text[f.Name]+" AS "+id("t_"+f.Name))
-		sel = append(sel, colName[f.Name]+" AS "+id("h_"+f.Name))
+		if strings.HasPrefix(colName[f.Name], "r.") {
+			sel = append(sel, colName[f.Name]+" AS "+id("h_"+f.Name))
+		} else {
+			hdr[f.Name] = colName[f.Name]
+		}
 	}
-	from := "_rows r"
+	from := rows + " r"
 	if p.Unpivot != nil {
 		pl.unpivoted = true
 		var items []string
 		for k, i := range m.unpivot {
 			pl.usedCols[i] = true
-			items = append(items, fmt.Sprintf("{'k': %s, 'v': nullif(trim(c%d, %s), ''), 'h': %s}", q(m.unpivotKey[k]), i, q(trimChars), q(strings.TrimSpace(j.header[i]))))
+			items = append(items, fmt.Sprintf("{'k': %s, 'v': nullif(trim(c%d), ''), 'h': %s}", q(m.unpivotKey[k]), i, q(strings.TrimSpace(j.header[i]))))
+			_ = k
 		}
-		from = "(SELECT *, unnest([" + strings.Join(items, ", ") + "]) AS u FROM _rows) r WHERE r.u.v IS NOT NULL"
+		from = "(SELECT *, unnest([" + strings.Join(items, ", ") + "]) AS u FROM " + rows + ") r WHERE r.u.v IS NOT NULL"
 	}
-	pl.txtView = "CREATE OR REPLACE TEMP VIEW _txt AS SELECT " + strings.Join(sel, ", ") + " FROM " + from
+	txt := "SELECT " + strings.Join(sel, ", ") + " FROM " + from
 
 	// typed values and joins
-	var typed, joins, errs, errCols, prep1, prep2 []string
+	var typed, joins, joins2, merged, errs, errCols, prep1, prep2 []string
 	needMap := false
 	dateFn := "ing_date"
 	if j.kind == "xlsx" {
@@ -167,52 +187,52 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 		case TText:
 			e = t
 		case TInt:
-			prep1 = append(prep1, fmt.Sprintf("ing_numtext(%s) AS %s", t, id("s_"+f.Name)))
-			prep2 = append(prep2, fmt.Sprintf("ing_num(%s, %s) AS %s", t, id("s_"+f.Name), id("n_"+f.Name)))
+			prep1 = append(prep1, fmt.Sprintf("COALESCE(TRY_CAST(%s AS DOUBLE), ing_num_fr(%s)) AS %s", t, t, id("n_"+f.Name)))
 			n := id("n_" + f.Name)
 			e = fmt.Sprintf("CASE WHEN %s = trunc(%s) AND abs(%s) <= 2147483647 THEN CAST(%s AS INTEGER) END", n, n, n, n)
 		case TDouble:
-			prep1 = append(prep1, fmt.Sprintf("ing_numtext(%s) AS %s", t, id("s_"+f.Name)))
-			prep2 = append(prep2, fmt.Sprintf("ing_num(%s, %s) AS %s", t, id("s_"+f.Name), id("n_"+f.Name)))
+			prep1 = append(prep1, fmt.Sprintf("COALESCE(TRY_CAST(%s AS DOUBLE), ing_num_fr(%s)) AS %s", t, t, id("n_"+f.Name)))
 			n := id("n_" + f.Name)
 			e = fmt.Sprintf("CASE WHEN isfinite(%s) THEN %s END", n, n)
 		case TDate:
 			prep1 = append(prep1, fmt.Sprintf("%s(%s) AS %s", dateFn, t, id("d_"+f.Name)))
 			e = id("d_" + f.Name)
 		case TBool:
-			prep1 = append(prep1, fmt.Sprintf("ing_label(%s) AS %s", t, id("l_"+f.Name)))
-			e = caseCodes(id("l_"+f.Name), boolMap(p.valueKV[f.Name]), "BOOLEAN")
+			e = lookupLabel(t, boolMap(p.valueKV[f.Name]), "BOOLEAN")
 		case TEnum:
-			prep1 = append(prep1, fmt.Sprintf("ing_label(%s) AS %s", t, id("l_"+f.Name)))
-			e = caseCodes(id("l_"+f.Name), enumMap(p, f), "VARCHAR")
+			e = lookupLabel(t, enumMap(p, f), "VARCHAR")
 		case TEnumList:
 			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(coalesce(%s, ''), '\\s*[,;|]\\s*'), x -> trim(x) <> ''), x -> %s)", t, caseLabels("x", enumMap(p, f), "VARCHAR", "NULL"))
 		case TCommune:
-			mj, kj := id("m_"+f.Name), id("k_"+f.Name)
-			joins = append(joins,
-				fmt.Sprintf("LEFT JOIN ref.commune_merge %s ON %s.old_code = ing_cog(t.%s)", mj, mj, t),
-				fmt.Sprintf("LEFT JOIN _cog %s ON %s.code = COALESCE(%s.code, ing_cog(t.%s))", kj, kj, mj, t))
+			kj, cj := id("k_"+f.Name), id("c_"+f.Name)
+			prep1 = append(prep1, fmt.Sprintf("ing_cog(%s) AS %s", t, cj))
+			// one join on a column against every known code, current or merged
+			// (a join on a computed key would not hash; the small side is built)
+			joins2 = append(joins2, fmt.Sprintf("LEFT JOIN _cogall %s ON %s.code_in = t.%s", kj, kj, cj))
 			e = kj + ".code"
 		case TCommuneList:
 			needMap = true
 			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(%s, '[\\s,;|]+'), x -> x <> ''), x -> map_extract_value(_cm.m, ing_cog(x)))", t)
 		case TDepartement:
-			dj := id("d_" + f.Name)
-			joins = append(joins, fmt.Sprintf("LEFT JOIN ref.territory %s ON %s.level = 'departement' AND %s.code = ing_dep(t.%s)", dj, dj, dj, t))
+			dj, cj := id("dep_"+f.Name), id("c_"+f.Name)
+			prep1 = append(prep1, fmt.Sprintf("ing_dep(%s) AS %s", t, cj))
+			joins2 = append(joins2, fmt.Sprintf("LEFT JOIN (SELECT code FROM ref.territory WHERE level = 'departement') %s ON %s.code = t.%s", dj, dj, cj))
 			e = dj + ".code"
 		case TTerritory:
 			lf, _ := c.Field(f.LevelOf)
-			lv := caseLabels("t."+id("t_"+f.LevelOf), enumMap(p, lf), "VARCHAR", "NULL")
-			mj, tj := id("m_"+f.Name), id("k_"+f.Name)
-			norm := fmt.Sprintf("(CASE %s WHEN 'france' THEN 'FR' WHEN 'departement' THEN ing_dep(t.%s) WHEN 'commune' THEN ing_cog(t.%s) ELSE upper(t.%s) END)", lv, t, t, t)
-			joins = append(joins,
-				fmt.Sprintf("LEFT JOIN ref.commune_merge %s ON %s = 'commune' AND %s.old_code = %s", mj, lv, mj, norm),
-				fmt.Sprintf("LEFT JOIN ref.territory %s ON %s.level = %s AND %s.code = COALESCE(%s.code, %s)", tj, tj, lv, tj, mj, norm))
+			lv := caseLabels(id("t_"+f.LevelOf), enumMap(p, lf), "VARCHAR", "NULL")
+			mj, tj, lj, cj, mk := id("m_"+f.Name), id("k_"+f.Name), id("lv_"+f.Name), id("c_"+f.Name), id("mk_"+f.Name)
+			prep1 = append(prep1, lv+" AS "+lj)
+			prep2 = append(prep2, fmt.Sprintf("(CASE %s WHEN 'france' THEN 'FR' WHEN 'departement' THEN ing_dep(%s) WHEN 'commune' THEN ing_cog(%s) ELSE upper(%s) END) AS %s", lj, t, t, t, cj),
+				fmt.Sprintf("(CASE WHEN %s = 'commune' THEN ing_cog(%s) END) AS %s", lj, t, mk))
+			joins = append(joins, fmt.Sprintf("LEFT JOIN ref.commune_merge %s ON %s.old_code = t.%s", mj, mj, mk))
+			merged = append(merged, fmt.Sprintf("%s.code AS %s", mj, id("mc_"+f.Name)))
+			joins2 = append(joins2, fmt.Sprintf("LEFT JOIN ref.territory %s ON %s.level = t.%s AND %s.code = COALESCE(t.%s, t.%s)", tj, tj, lj, tj, id("mc_"+f.Name), cj))
 			e = tj + ".code"
 		case TPseudonym:
-			e = "ing_hmac(_k.ipad, _k.opad, " + t + ")"
+			e = "ing_pseudo(" + t + ")"
 		case TPseudonymList:
-			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(coalesce(%s, ''), '\\s*[|;,]\\s*'), x -> trim(x) <> ''), x -> ing_hmac(_k.ipad, _k.opad, x))", t)
+			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(coalesce(%s, ''), '\\s*[|;,]\\s*'), x -> trim(x) <> ''), x -> ing_pseudo(x))", t)
 		case TMonth:
 			if j.month != "" {
 				e = "DATE " + q(j.month+"-01")
@@ -288,7 +308,7 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 	}
 	errs = append(errs, "_extra AS \"e__row\"")
 
-	fromTyped := "_txt t CROSS JOIN (SELECT $1::BLOB AS ipad, $2::BLOB AS opad) _k"
+	fromTyped := "_txt t"
 	if needMap {
 		fromTyped += " CROSS JOIN _cogmap _cm"
 	}
@@ -302,26 +322,38 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 	okParts = append(okParts, `"e__row" IS NULL`)
 	prep1 = append([]string{"*"}, prep1...)
 	prep2 = append([]string{"*"}, prep2...)
-	pl.typed = "CREATE OR REPLACE TEMP TABLE _typed AS WITH p1 AS (SELECT " + strings.Join(prep1, ", ") + " FROM _txt), p2 AS (SELECT " + strings.Join(prep2, ", ") + " FROM p1), ty AS (SELECT t.*, " + strings.Join(typed, ", ") +
-		" FROM " + strings.Replace(fromTyped, "_txt t", "p2 t", 1) + " " + strings.Join(joins, " ") +
-		"), er AS (SELECT *, " + strings.Join(errs, ", ") + " FROM ty) SELECT *, (" + strings.Join(okParts, " AND ") + ") AS _ok FROM er"
-
-	// quarantine
+	merged = append([]string{"t.*"}, merged...)
+	// errors of a rejected record: the header of the column, the text of the
+	// cell (never a clear identifier), the reason
 	var items []string
 	for _, f := range errCols {
 		val := id("t_" + f)
 		if f2, _ := c.Field(f); f2.Type == TPseudonym || f2.Type == TPseudonymList {
-			val = "CAST(" + id(f) + " AS VARCHAR)" // never the clear identifier
+			val = "CAST(" + id(f) + " AS VARCHAR)"
 		}
-		items = append(items, fmt.Sprintf("{'c': %s, 'v': %s, 'r': %s}", id("h_"+f), val, id("e_"+f)))
+		items = append(items, fmt.Sprintf("{'c': %s, 'v': %s, 'r': %s}", hname(f), val, id("e_"+f)))
 	}
 	for i, ch := range c.Checks {
-		val := id("t_" + ch.Field)
-		items = append(items, fmt.Sprintf("{'c': %s, 'v': %s, 'r': %s}", id("h_"+ch.Field), val, id(fmt.Sprintf("e__check%d", i))))
+		items = append(items, fmt.Sprintf("{'c': %s, 'v': %s, 'r': %s}", hname(ch.Field), id("t_"+ch.Field), id(fmt.Sprintf("e__check%d", i))))
 	}
 	items = append(items, `{'c': '(record)', 'v': NULL::VARCHAR, 'r': "e__row"}`)
-	pl.quar = "CREATE OR REPLACE TEMP TABLE _q AS SELECT line, q.c AS column_name, q.v AS value, q.r AS reason FROM (SELECT line, unnest([" +
-		strings.Join(items, ", ") + "]) AS q FROM _typed WHERE NOT _ok) WHERE q.r IS NOT NULL"
+	var out []string
+	out = append(out, "line")
+	for _, f := range c.Fields {
+		out = append(out, id(f.Name))
+	}
+	pl.pipeline = "WITH p0 AS (" + txt + "), p1 AS (SELECT " + strings.Join(prep1, ", ") + " FROM p0), p2 AS (SELECT " + strings.Join(prep2, ", ") + " FROM p1), " +
+		"p3 AS (SELECT " + strings.Join(merged, ", ") + " FROM p2 t " + strings.Join(joins, " ") + "), " +
+		"ty AS (SELECT t.*, " + strings.Join(typed, ", ") +
+		" FROM " + strings.Replace(fromTyped, "_txt t", "p3 t", 1) + " " + strings.Join(joins2, " ") +
+		"), er AS (SELECT *, " + strings.Join(errs, ", ") + " FROM ty), fin AS (SELECT *, (" + strings.Join(okParts, " AND ") + ") AS _ok FROM er) " +
+		"SELECT " + strings.Join(out, ", ") + ", _ok, CASE WHEN NOT _ok THEN list_filter([" + strings.Join(items, ", ") + "], x -> x.r IS NOT NULL) END AS _err FROM fin"
+
+	pl.quar = "INSERT INTO meta.quarantine SELECT DISTINCT $1, line, e.c, e.v, e.r FROM (SELECT line, unnest(_err) AS e FROM (" + pl.pipeline + ") WHERE NOT _ok)"
+	// the quarantine pass after the load: only the records that did not load
+	pl.quarAfter = strings.ReplaceAll(pl.quar, "{SRC}", fmt.Sprintf("(SELECT * FROM _src WHERE line NOT IN (SELECT line FROM %s WHERE file_id = $1))", c.Table))
+	pl.quar = strings.ReplaceAll(pl.quar, "{SRC}", "_src")
+	pl.pipeline = strings.ReplaceAll(pl.pipeline, "{SRC}", "_src")
 
 	// insert
 	var cols, vals []string
@@ -340,14 +372,16 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 		}
 	}
 	where := "_ok"
-	if pl.unpivoted {
-		where += " AND line NOT IN (SELECT line FROM _typed WHERE NOT _ok)"
+	if pl.unpivoted || agg != nil {
+		// the quarantine is written first: a line with a bad cell loads nothing
+		where += " AND line NOT IN (SELECT line FROM meta.quarantine WHERE file_id = $1)"
 	}
 	lineExpr := "line"
 	if agg != nil {
 		lineExpr = "min(line)"
+		pl.grouped = true
 	}
-	pl.insert = fmt.Sprintf("INSERT INTO %s (file_id, line, %s) SELECT $1, %s, %s FROM _typed WHERE %s", c.Table, strings.Join(cols, ", "), lineExpr, strings.Join(vals, ", "), where)
+	pl.insert = fmt.Sprintf("INSERT INTO %s (file_id, line, %s) SELECT $1, %s, %s FROM (%s) WHERE %s", c.Table, strings.Join(cols, ", "), lineExpr, strings.Join(vals, ", "), pl.pipeline, where)
 	if agg != nil {
 		var by []string
 		for _, b := range agg.By {
@@ -401,15 +435,12 @@ func boolMap(profile map[string]string) map[string]string {
 	return out
 }
 
-// caseCodes maps an already normalised label expression to values.
+// caseCodes maps an already normalised label expression to values, through
+// a MAP literal: the expression appears once (a CASE with one WHEN per label
+// would repeat it once per label after DuckDB inlines the projections).
 func caseCodes(expr string, m map[string]string, typ string) string {
-	return strings.Replace(caseLabels(expr, m, typ, "NULL"), "CASE ing_label("+expr+")", "CASE "+expr, 1)
-}
-
-// caseLabels maps a text expression through labels (normalised) to values.
-func caseLabels(expr string, m map[string]string, typ, otherwise string) string {
 	if len(m) == 0 {
-		return otherwise
+		return "NULL::" + typ
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -417,17 +448,37 @@ func caseLabels(expr string, m map[string]string, typ, otherwise string) string 
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString("CASE ing_label(" + expr + ")")
-	for _, k := range keys {
-		v := m[k]
-		if typ == "BOOLEAN" {
-			fmt.Fprintf(&b, " WHEN %s THEN %s", q(k), v)
-		} else {
-			fmt.Fprintf(&b, " WHEN %s THEN %s", q(k), q(v))
+	b.WriteString("map_extract_value(MAP {")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
 		}
+		v := q(m[k])
+		if typ == "BOOLEAN" {
+			v = m[k]
+		}
+		fmt.Fprintf(&b, "%s: %s", q(k), v)
 	}
-	fmt.Fprintf(&b, " ELSE %s END", otherwise)
+	fmt.Fprintf(&b, "}, %s)", expr)
 	return b.String()
+}
+
+// lookupLabel maps a text expression to a code: first by its lower-case
+// form (cheap, the common case), then by its normalised form (accents,
+// apostrophes, spaces). COALESCE evaluates the second only where needed.
+func lookupLabel(expr string, m map[string]string, typ string) string {
+	if len(m) == 0 {
+		return "NULL::" + typ
+	}
+	return "COALESCE(" + caseCodes("lower("+expr+")", m, typ) + ", " + caseCodes("ing_label("+expr+")", m, typ) + ")"
+}
+
+// caseLabels maps a text expression through labels (normalised) to values.
+func caseLabels(expr string, m map[string]string, typ, otherwise string) string {
+	if len(m) == 0 {
+		return otherwise
+	}
+	return caseCodes("ing_label("+expr+")", m, typ)
 }
 
 func expected(labels map[string]string, codes []string) string {

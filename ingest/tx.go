@@ -2,142 +2,249 @@ package ingest
 
 import (
 	"context"
+
 	"database/sql"
 	"fmt"
+	"github.com/duckdb/duckdb-go/v2"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
-// srcSQL materialises or exposes the file's records as _src(line, c0..,
-// _extra): DuckDB's read_csv for plain CSV files, an Arrow stream from the
-// Go readers otherwise.
-func (l *loader) loadSource(ctx context.Context, j *job, used []bool, bar *progressBar) error {
+// openSource exposes the file's records as _src(line, c0.., _extra): a view
+// over DuckDB's read_csv for plain CSV files, else the Arrow stream of a Go
+// reader (consumed once: call again for a second pass), or, when
+// materialize is set, a temp table filled from either. It returns the
+// number of records (non-empty rows) when the Go side knows it.
+func (l *loader) openSource(ctx context.Context, j *job, used []bool, bar *progressBar, materialize bool) (release func(), records int64, err error) {
 	ncols := len(j.header)
+	conn := l.conn
 	if j.kind == "csv" && j.scan.plain {
-		var cols, sel []string
+		if j.srcReady {
+			return func() {}, j.scan.records, nil
+		}
+		var cols, sel, view []string
 		for i := 0; i < ncols; i++ {
 			cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
 			if used == nil || used[i] {
 				sel = append(sel, fmt.Sprintf("c%d", i))
+				view = append(view, fmt.Sprintf("c%d", i))
 			} else {
-				sel = append(sel, fmt.Sprintf("NULL::VARCHAR AS c%d", i))
+				view = append(view, fmt.Sprintf("NULL::VARCHAR AS c%d", i))
 			}
 		}
-		// line numbers: read_csv keeps the file order (preserve_insertion_order)
-		s := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _src AS SELECT * FROM (SELECT CAST(row_number() OVER () + %d AS BIGINT) AS line, %s, NULL::VARCHAR AS _extra
+		if len(sel) == 0 {
+			sel = []string{"c0"}
+		}
+		// The records go to a temp table first: its rowid is the order of
+		// the file (preserve_insertion_order), which gives the line numbers
+		// at no cost (row_number() over read_csv costs as much as the read).
+		// Lines of delimiters only are not records (the scan listed them).
+		lineExpr := fmt.Sprintf("CAST(rowid + %d AS BIGINT)", j.headerLine+1)
+		where := fmt.Sprintf("%s <= %d", lineExpr, j.scan.lastDataLine)
+		if len(j.scan.emptyLines) > 0 {
+			var l []string
+			for _, e := range j.scan.emptyLines {
+				l = append(l, fmt.Sprint(e))
+			}
+			where += " AND " + lineExpr + " NOT IN (" + strings.Join(l, ", ") + ")"
+		}
+		s := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _src_csv AS SELECT %s
 			FROM read_csv(%s, delim=%s, header=false, skip=%d, all_varchar=true, auto_detect=false, quote='"', escape='"',
-			              null_padding=false, strict_mode=true, columns={%s})) WHERE line <= %d`,
-			j.headerLine, strings.Join(sel, ", "), q(j.path), q(string(j.sn.delim)), j.headerLine, strings.Join(cols, ", "), j.scan.lastDataLine)
-		_, err := l.conn.ExecContext(ctx, s)
-		return err
+			              null_padding=false, strict_mode=true, columns={%s});
+			CREATE OR REPLACE TEMP VIEW _src AS SELECT %s AS line, %s, NULL::VARCHAR AS _extra FROM _src_csv WHERE %s`,
+			strings.Join(sel, ", "), q(j.path), q(string(j.sn.delim)), j.headerLine, strings.Join(cols, ", "),
+			lineExpr, strings.Join(view, ", "), where)
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return nil, 0, err
+		}
+		_ = materialize
+		j.srcReady = true
+		return func() {
+			conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv")
+		}, j.scan.records, nil
 	}
 	var src rowSource
+	var closer func() error
 	switch j.kind {
 	case "csv":
 		cs, err := openCSVSource(j.path, j.sn, j.headerLine, j.scan.lastDataLine)
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
-		defer cs.Close()
-		src = cs
+		src, closer = cs, cs.Close
 	case "xlsx":
 		xs, err := j.book.source(j.sheet, j.headerLine)
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
-		defer xs.Close()
-		src = xs
+		src, closer = xs, xs.Close
 	case "json", "ndjson":
 		js, err := j.jdoc.open(j.path)
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
 		js.keys = j.header
-		src = js
+		src, closer = js, func() error { return nil }
 	}
+	defer closer()
 	rd := newTextReader(src, ncols)
 	rd.keep = used
 	if bar != nil {
 		rd.onRow = bar.row
 	}
-	defer rd.Release()
-	return loadArrow(ctx, l.conn, rd, "_src")
+	if materialize {
+		defer rd.Release()
+		if err := loadArrow(ctx, conn, rd, "_src"); err != nil {
+			return nil, 0, err
+		}
+		return func() { conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS _src") }, rd.records, nil
+	}
+	// a streamed view: the caller's statement consumes it; the count is
+	// known once that statement has run
+	var rel func()
+	err = withArrow(ctx, conn, func(a *duckdb.Arrow) error {
+		var err error
+		rel, err = a.RegisterView(rd, "_src")
+		return err
+	})
+	if err != nil {
+		rd.Release()
+		return nil, 0, err
+	}
+	l.streamed = rd
+	return func() {
+		conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src")
+		rel()
+		rd.Release()
+	}, -1, nil
 }
 
 // transact runs the load of one file in one transaction.
 func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progressBar) (_ FileResult, months []time.Time, all bool, err error) {
 	tb := time.Now()
 	pl, err := buildPlan(j, l.now)
-	if debugTiming {
-		fmt.Printf("%8.3fs plan\n", time.Since(tb).Seconds())
-	}
 	if err != nil {
 		return fr, nil, false, err
 	}
+	debugf(tb, "plan")
 	conn := l.conn
+	if j.kind == "csv" && j.scan.plain {
+		// DuckDB reads the CSV into a temp table before the transaction:
+		// rows appended inside a transaction do not get their final rowid,
+		// which gives the line numbers. Temp tables are not the warehouse.
+		rel, _, err := l.openSource(ctx, j, pl.usedCols, bar, false)
+		if err != nil {
+			return fr, nil, false, &Error{File: j.path, Reason: "reading", Err: err}
+		}
+		defer func() {
+			j.srcReady = false
+			conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv")
+		}()
+		_ = rel
+	}
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fr, nil, false, err
 	}
 	committed := false
+	var release func()
 	defer func() {
+		if release != nil {
+			release()
+		}
 		if !committed {
 			conn.ExecContext(context.Background(), "ROLLBACK")
 		}
-		td := time.Now()
-		defer func() {
-			if debugTiming {
-				fmt.Printf("%8.3fs drop\n", time.Since(td).Seconds())
-			}
-		}()
-		conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _txt; DROP VIEW IF EXISTS _rows; DROP TABLE IF EXISTS _typed; DROP TABLE IF EXISTS _q; DROP TABLE IF EXISTS _src")
 	}()
-	step := func(what, s string, args ...any) error {
-		if debugTiming {
-			t0 := time.Now()
-			defer func() { fmt.Printf("%8.3fs %s %.60s\n", time.Since(t0).Seconds(), what, s) }()
-			if os.Getenv("INGEST_DEBUG_SQL") != "" {
-				os.WriteFile(os.Getenv("INGEST_DEBUG_SQL")+"."+strings.Fields(what)[0]+".sql", []byte(s), 0o644)
+	step := func(what, s string, args ...any) (int64, error) {
+		t0 := time.Now()
+		defer debugf(t0, what)
+		r, err := conn.ExecContext(ctx, s, args...)
+		if err != nil {
+			if e := l.streamErr(); e != nil {
+				return 0, e
+			}
+			return 0, &Error{File: j.path, Reason: what, Err: err}
+		}
+		n, _ := r.RowsAffected()
+		return n, nil
+	}
+	var fileID int64
+	if err := conn.QueryRowContext(ctx, "SELECT nextval('meta.file_seq')").Scan(&fileID); err != nil {
+		return fr, nil, false, err
+	}
+	args := []any{fileID}
+	open := func(materialize bool) (int64, error) {
+		if release != nil {
+			release()
+			release = nil
+		}
+		bar.describe("reading")
+		t0 := time.Now()
+		rel, n, err := l.openSource(ctx, j, pl.usedCols, bar, materialize)
+		debugf(t0, "open source")
+		if err != nil {
+			if e, ok := err.(*Error); ok {
+				return 0, e
+			}
+			return 0, &Error{File: j.path, Reason: "reading", Err: err}
+		}
+		release = rel
+		return n, nil
+	}
+	countRejected := func() (int64, error) {
+		var n int64
+		err := conn.QueryRowContext(ctx, "SELECT count(DISTINCT line) FROM meta.quarantine WHERE file_id = $1", fileID).Scan(&n)
+		return n, err
+	}
+	if pl.unpivoted || pl.grouped {
+		// small wide or grouped files: quarantine first, then the good lines
+		if fr.Read, err = open(true); err != nil {
+			return fr, nil, false, err
+		}
+		if _, err := step("quarantine", pl.quar, args...); err != nil {
+			return fr, nil, false, err
+		}
+		if _, err := step("loading", pl.insert, args...); err != nil {
+			return fr, nil, false, err
+		}
+		if fr.Rejected, err = countRejected(); err != nil {
+			return fr, nil, false, err
+		}
+		fr.Accepted = fr.Read - fr.Rejected
+	} else {
+		n, err := open(false)
+		if err != nil {
+			return fr, nil, false, err
+		}
+		bar.describe("loading")
+		if fr.Accepted, err = step("loading", pl.insert, args...); err != nil {
+			return fr, nil, false, err
+		}
+		if n < 0 {
+			n = l.streamed.records
+		}
+		fr.Read = n
+		if fr.Accepted < fr.Read {
+			if _, err := open(false); err != nil {
+				return fr, nil, false, err
+			}
+			if _, err := step("quarantine", pl.quarAfter, args...); err != nil {
+				return fr, nil, false, err
+			}
+			if fr.Rejected, err = countRejected(); err != nil {
+				return fr, nil, false, err
 			}
 		}
-		if _, err := conn.ExecContext(ctx, s, args...); err != nil {
-			return &Error{File: j.path, Reason: what, Err: err}
+		if fr.Accepted+fr.Rejected != fr.Read {
+			return fr, nil, false, &Error{File: j.path, Reason: fmt.Sprintf("internal error: %d records read, %d accepted, %d rejected", fr.Read, fr.Accepted, fr.Rejected)}
 		}
-		return nil
 	}
-	bar.describe("reading")
-	t0 := time.Now()
-	err = l.loadSource(ctx, j, pl.usedCols, bar)
-	if debugTiming {
-		fmt.Printf("%8.3fs read (plain=%v)\n", time.Since(t0).Seconds(), j.scan != nil && j.scan.plain)
+	if release != nil {
+		release()
+		release = nil
 	}
-	if err != nil {
-		if e, ok := err.(*Error); ok {
-			return fr, nil, false, e
-		}
-		return fr, nil, false, &Error{File: j.path, Reason: "reading", Err: err}
-	}
-	bar.describe("validating")
-	if err := step("validating", pl.rowsView); err != nil {
-		return fr, nil, false, err
-	}
-	if err := step("validating", pl.txtView); err != nil {
-		return fr, nil, false, err
-	}
-	if err := step("validating", pl.typed, l.ipad, l.opad); err != nil {
-		return fr, nil, false, err
-	}
-	if err := step("quarantine", pl.quar); err != nil {
-		return fr, nil, false, err
-	}
-	countRead := "SELECT count(*) FROM _typed"
-	if pl.unpivoted {
-		countRead = "SELECT count(*) FROM _rows"
-	}
-	if err := conn.QueryRowContext(ctx, "SELECT ("+countRead+"), (SELECT count(DISTINCT line) FROM _q)").Scan(&fr.Read, &fr.Rejected); err != nil {
-		return fr, nil, false, err
-	}
-	fr.Accepted = fr.Read - fr.Rejected
 	fr.Sender, fr.Period = j.sender, j.period
 
 	share := 0.0
@@ -146,20 +253,9 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 	}
 	if fr.Rejected > 0 && share > l.opt.MaxRejectShare {
 		fr.Status = StatusRefused
-		summary := l.rejectSummary(ctx)
+		summary := l.rejectSummary(ctx, fileID)
 		return fr, nil, false, &Error{File: j.path, Err: ErrRefused,
 			Reason: fmt.Sprintf("%d of %d records rejected (%.1f %%, above %.1f %%); nothing loaded%s", fr.Rejected, fr.Read, 100*share, 100*l.opt.MaxRejectShare, summary)}
-	}
-
-	var fileID int64
-	if err := conn.QueryRowContext(ctx, "SELECT nextval('meta.file_seq')").Scan(&fileID); err != nil {
-		return fr, nil, false, err
-	}
-	if err := step("loading", pl.insert, fileID); err != nil {
-		return fr, nil, false, err
-	}
-	if err := step("quarantine", "INSERT INTO meta.quarantine SELECT $1, line, column_name, value, reason FROM _q ORDER BY line", fileID); err != nil {
-		return fr, nil, false, err
 	}
 	// sender and period from the data when the file name did not say
 	if fr.Sender == "" {
@@ -184,21 +280,15 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		fr.Replaced = append(fr.Replaced, id)
 	}
 	rows.Close()
-	ids := []int64{fileID}
-	ids = append(ids, fr.Replaced...)
-	tm := time.Now()
-	months, all, err = l.monthsOf(ctx, j.c, ids)
-	if debugTiming {
-		fmt.Printf("%8.3fs months\n", time.Since(tm).Seconds())
-	}
-	if err != nil {
+	ids := append([]int64{fileID}, fr.Replaced...)
+	if months, all, err = l.monthsOf(ctx, j.c, ids); err != nil {
 		return fr, nil, false, err
 	}
 	for _, old := range fr.Replaced {
-		if err := step("replacing", "DELETE FROM "+j.c.Table+" WHERE file_id = $1", old); err != nil {
+		if _, err := step("replacing", "DELETE FROM "+j.c.Table+" WHERE file_id = $1", old); err != nil {
 			return fr, nil, false, err
 		}
-		if err := step("replacing", "UPDATE meta.file_ledger SET replaced_by = $1 WHERE file_id = $2", fileID, old); err != nil {
+		if _, err := step("replacing", "UPDATE meta.file_ledger SET replaced_by = $1 WHERE file_id = $2", fileID, old); err != nil {
 			return fr, nil, false, err
 		}
 	}
@@ -206,7 +296,7 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 	if a, err := absPath(j.path); err == nil {
 		abs = a
 	}
-	if err := step("ledger", `INSERT INTO meta.file_ledger (file_id, path, sha256, source, sender, period, profile, rows_read, rows_loaded, rows_rejected, loaded_at)
+	if _, err := step("ledger", `INSERT INTO meta.file_ledger (file_id, path, sha256, source, sender, period, profile, rows_read, rows_loaded, rows_rejected, loaded_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		fileID, abs, j.sha, j.c.Source, fr.Sender, fr.Period, j.p.Name, fr.Read, fr.Accepted, fr.Rejected, time.Now().UTC()); err != nil {
 		return fr, nil, false, err
@@ -225,12 +315,6 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		fr.Status = StatusDryRun
 		return fr, nil, false, nil
 	}
-	tc := time.Now()
-	defer func() {
-		if debugTiming {
-			fmt.Printf("%8.3fs commit\n", time.Since(tc).Seconds())
-		}
-	}()
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return fr, nil, false, err
 	}
@@ -243,13 +327,36 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 	return fr, months, all, nil
 }
 
+// streamErr is the error of the Go reader behind a streamed _src, if any
+// (DuckDB only reports that the stream failed).
+func (l *loader) streamErr() error {
+	if l.streamed != nil && l.streamed.err != nil {
+		return l.streamed.err
+	}
+	return nil
+}
+
+// debugTiming (INGEST_DEBUG_TIMING=1) prints the time of each step to
+// stderr: a development aid for the benchmarks.
 var debugTiming = os.Getenv("INGEST_DEBUG_TIMING") != ""
+
+func debugf(t0 time.Time, what string) {
+	if debugTiming {
+		fmt.Fprintf(os.Stderr, "%8.3fs %s (process cpu %v)\n", time.Since(t0).Seconds(), what, cpuTime())
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // testHookBeforeCommit lets tests make a load fail at the last moment.
 var testHookBeforeCommit func(path string) error
 
-func (l *loader) rejectSummary(ctx context.Context) string {
-	rows, err := l.conn.QueryContext(ctx, `SELECT column_name, reason, count(*), min(line), arg_min(value, line) FROM _q GROUP BY ALL ORDER BY count(*) DESC, min(line) LIMIT 8`)
+func (l *loader) rejectSummary(ctx context.Context, fileID int64) string {
+	rows, err := l.conn.QueryContext(ctx, `SELECT column_name, reason, count(*), min(line), arg_min(value, line) FROM meta.quarantine WHERE file_id = $1 GROUP BY ALL ORDER BY count(*) DESC, min(line) LIMIT 8`, fileID)
 	if err != nil {
 		return ""
 	}
