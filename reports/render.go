@@ -9,7 +9,6 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -239,8 +238,16 @@ func (b *builder) writeIndexes(r *renderer, dir string, jobs []job) (int64, int,
 	var total int64
 	pages := 0
 	byPeriod := map[*period][]job{}
+	type tp struct {
+		t *territory
+		p *period
+	}
+	standalone := map[tp]bool{}
 	for _, j := range jobs {
 		byPeriod[j.p] = append(byPeriod[j.p], j)
+		if j.alone {
+			standalone[tp{j.t, j.p}] = true
+		}
 	}
 	var sel []*period
 	for _, p := range b.w.periods {
@@ -334,10 +341,12 @@ func (b *builder) writeIndexes(r *renderer, dir string, jobs []job) (int64, int,
 		if b.hasComparison(t, latest) {
 			row.Compare = comparePath(t, latest)
 		}
+		if standalone[tp{t, latest}] {
+			row.Alone = standalonePath(t, latest)
+		}
 		g := &groups[len(groups)-1]
 		g.Rows = append(g.Rows, row)
 	}
-	sort.SliceStable(groups, func(i, j int) bool { return false })
 	v := indexView{Title: "Observatoire des relais petite enfance", Subtitle: "Diagnostics territoriaux de l'accueil du jeune enfant",
 		Root: "", Periods: periodLinks("", nil), Groups: groups, Generated: frDate(b.opt.Now), MinCount: b.opt.MinCount}
 	if err := write(filepath.Join(dir, "index.html"), v); err != nil {
