@@ -432,6 +432,29 @@ func TestUnknownPeriod(t *testing.T) {
 	}
 }
 
+// Without meta.file_ledger, freshness is inferred from the indicators.
+func TestFreshnessWithoutLedger(t *testing.T) {
+	db := openFixture(t)
+	if _, err := db.Exec(`DROP TABLE meta.file_ledger`); err != nil {
+		t.Fatal(err)
+	}
+	_, dir := buildFixture(t, db, Options{Periods: []string{"2025-T4"}, Standalone: "none"})
+	page := html.UnescapeString(readFile(t, dir, "2025-T4/departement/22.html"))
+	if strings.Contains(page, "Fichiers reçus") {
+		t.Error("a ledger table without meta.file_ledger")
+	}
+	if !strings.Contains(page, "Sources manquantes pour ce territoire et cette période : activité des RPE") {
+		t.Error("22: the missing RPE activity source is not named")
+	}
+	if !strings.Contains(page, "Contacts et ateliers : aucune donnée pour ce territoire et cette période (source manquante : activité des RPE).") {
+		t.Error("22: the missing RPE activity is not said in its section")
+	}
+	rpe := html.UnescapeString(readFile(t, dir, "2025-T4/departement/35.html"))
+	if !strings.Contains(rpe, "Relais petite enfance n'ayant pas transmis leur activité pour la période : RPE du Pays de Vitré.") {
+		t.Error("35: the RPE without activity is not named")
+	}
+}
+
 // The sentences are written from the numbers.
 func TestSentences(t *testing.T) {
 	dir, _ := sharedSite(t)

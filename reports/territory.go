@@ -456,6 +456,11 @@ func (b *builder) activitySection(pm *pageModel, t *territory, p *period) *secti
 		return &section{ID: "activite", Title: title, Missing: line}
 	}
 	var items []item
+	events := append(append([]string{}, contactParts...), "contacts", "ateliers", "atelier_children",
+		"am_atelier_participants", "atelier_participation_rate", "training_departures")
+	if !b.hasAny(t, p, events) {
+		items = append(items, item{Text: b.missingLine("Contacts et ateliers", events)})
+	}
 	if len(missingRPE) > 0 {
 		items = append(items, item{Text: "Attention : " + plural(float64(len(missingRPE)), "un RPE n'a", "des RPE n'ont") +
 			" pas transmis son activité pour la période (" + strings.Join(missingRPE, ", ") + ") ; les chiffres sont incomplets."})
