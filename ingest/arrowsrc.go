@@ -42,6 +42,7 @@ type textReader struct {
 	onRow   func() // progress, may be nil
 	keep    []bool // columns to keep (nil = all); the others are NULL, never copied
 	records int64  // rows handed over (blank rows are skipped)
+	strict  bool   // CSV: a record must have as many fields as the header
 }
 
 func textSchema(ncols int) *arrow.Schema {
@@ -116,6 +117,9 @@ func (r *textReader) Next() bool {
 			}
 		}
 		extra := ""
+		if r.strict && len(rec) < r.ncols {
+			extra = fmt.Sprintf("%d fields, the header has %d", len(rec), r.ncols)
+		}
 		for i := r.ncols; i < len(rec); i++ {
 			if rec[i] != "" {
 				extra = fmt.Sprintf("%d fields, the header has %d", len(rec), r.ncols)

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rpe-observatoire/observatoire/internal/warehouse"
@@ -43,6 +44,7 @@ type goldenFile struct {
 }
 
 type golden struct {
+	LoadError  string                      `json:"load_error,omitempty"`
 	Files      []goldenFile                `json:"files"`
 	Rows       map[string][]map[string]any `json:"rows"`
 	Quarantine []map[string]any            `json:"quarantine"`
@@ -153,6 +155,11 @@ func openTestDB(t testing.TB) *sql.DB {
 
 const testSecret = "test-secret"
 
+// The plausibility checks are relative to today: tests run on a fixed day.
+func init() {
+	nowFunc = func() time.Time { return time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC) }
+}
+
 func TestGolden(t *testing.T) {
 	cases, err := os.ReadDir("testdata/golden")
 	if err != nil {
@@ -171,11 +178,14 @@ func TestGolden(t *testing.T) {
 			dir := filepath.Join("testdata/golden", c.Name())
 			in, gopt, profiles := prepareCase(t, dir)
 			clearWarehouse(t, db)
-			res, _ := Files(ctx, db, []string{in}, Options{
+			res, lerr := Files(ctx, db, []string{in}, Options{
 				Secret: testSecret, Source: gopt.Source, Profile: gopt.Profile, Period: gopt.Period, Sender: gopt.Sender,
 				MaxRejectShare: gopt.MaxRejectShare, DryRun: gopt.DryRun, ProfilesDir: profiles,
 			})
 			got := dumpGolden(t, db, res, in)
+			if lerr != nil && len(res.Files) == 0 {
+				got.LoadError = lerr.Error()
+			}
 			path := filepath.Join(dir, "expected.json")
 			if *update {
 				b, _ := json.MarshalIndent(got, "", "  ")

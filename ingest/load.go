@@ -26,7 +26,6 @@ type loader struct {
 	log      *slog.Logger
 	secret   string
 	now      time.Time
-	streamed *textReader // the Go reader behind a streamed _src
 }
 
 func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
@@ -68,7 +67,7 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 			return nil, fmt.Errorf("no source %q (known: %s)", opt.Source, strings.Join(sourceNames(), ", "))
 		}
 	}
-	l := &loader{db: db, opt: opt, profiles: ps, log: opt.Log, now: time.Now(), secret: secret}
+	l := &loader{db: db, opt: opt, profiles: ps, log: opt.Log, now: nowFunc(), secret: secret}
 	var n int64
 	if err := EnsureSchema(ctx, db); err != nil {
 		return nil, err
@@ -109,6 +108,9 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 // close discards the connection instead of returning it to the pool: it
 // holds the pseudonym function (whose closure holds the secret), the temp
 // macros and tables and a changed optimizer setting.
+// nowFunc is the clock of the plausibility checks (tests fix it).
+var nowFunc = time.Now
+
 func (l *loader) close() {
 	l.conn.Raw(func(any) error { return driver.ErrBadConn })
 	l.conn.Close()
@@ -168,7 +170,8 @@ type job struct {
 
 	sender, period string
 	month          string // "2025-03" when the file's period is a month
-	srcReady       bool   // the plain CSV is in _src_csv already
+	srcReady       bool   // the records are in _src already
+	records        int64  // how many
 }
 
 // needTrim: the cells reach SQL untrimmed (plain CSV read by DuckDB with

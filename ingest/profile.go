@@ -180,7 +180,11 @@ func loadProfilesFS(fsys fs.FS, dir, origin string) ([]*Profile, error) {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".toml") {
 			continue
 		}
-		b, err := fs.ReadFile(fsys, dir+"/"+e.Name())
+		name := e.Name()
+		if dir != "." {
+			name = dir + "/" + name
+		}
+		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, err
 		}
@@ -652,7 +656,7 @@ func layoutError(path string, header []string, best *match, forced bool) error {
 			}
 		}
 	}
-	b.WriteString("\n  pass --profile NAME, or add a profile to the profiles directory (see docs/ingest-contracts.md)")
+	b.WriteString("\n  pass --profile NAME, or add a profile to the profiles directory (see ingest/CONTRACTS.md)")
 	return &Error{File: path, Reason: b.String(), Err: ErrUnknownLayout}
 }
 

@@ -142,6 +142,12 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 			colName[f.Name] = q(strings.TrimSpace(j.header[i]))
 		}
 	}
+	// a profile that maps the empty label gives empty cells that value
+	for f, kv := range p.valueKV {
+		if _, ok := kv[""]; ok {
+			text[f] = "coalesce(" + text[f] + ", '')"
+		}
+	}
 	var sel []string
 	hdr := map[string]string{} // field -> header literal (when it is not a column)
 	hname := func(f string) string {

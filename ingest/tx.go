@@ -5,7 +5,6 @@ import (
 
 	"database/sql"
 	"fmt"
-	"github.com/duckdb/duckdb-go/v2"
 	"os"
 	"strings"
 	"syscall"
@@ -20,10 +19,10 @@ import (
 func (l *loader) openSource(ctx context.Context, j *job, used []bool, bar *progressBar, materialize bool) (release func(), records int64, err error) {
 	ncols := len(j.header)
 	conn := l.conn
+	if j.srcReady {
+		return func() {}, j.records, nil
+	}
 	if j.kind == "csv" && j.scan.plain {
-		if j.srcReady {
-			return func() {}, j.scan.records, nil
-		}
 		var cols, sel, view []string
 		for i := 0; i < ncols; i++ {
 			cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
@@ -60,7 +59,7 @@ func (l *loader) openSource(ctx context.Context, j *job, used []bool, bar *progr
 			return nil, 0, err
 		}
 		_ = materialize
-		j.srcReady = true
+		j.srcReady, j.records = true, j.scan.records
 		return func() {
 			conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv")
 		}, j.scan.records, nil
@@ -91,34 +90,20 @@ func (l *loader) openSource(ctx context.Context, j *job, used []bool, bar *progr
 	defer closer()
 	rd := newTextReader(src, ncols)
 	rd.keep = used
+	rd.strict = j.kind == "csv"
 	if bar != nil {
 		rd.onRow = bar.row
 	}
-	if materialize {
-		defer rd.Release()
-		if err := loadArrow(ctx, conn, rd, "_src"); err != nil {
-			return nil, 0, err
-		}
-		return func() { conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS _src") }, rd.records, nil
-	}
-	// a streamed view: the caller's statement consumes it; the count is
-	// known once that statement has run
-	var rel func()
-	err = withArrow(ctx, conn, func(a *duckdb.Arrow) error {
-		var err error
-		rel, err = a.RegisterView(rd, "_src")
-		return err
-	})
-	if err != nil {
-		rd.Release()
+	defer rd.Release()
+	// Materialised whole (SELECT *): DuckDB's projection pushdown into an
+	// Arrow stream view misplaces columns when a query reads only some of
+	// them, and a table serves both passes (load, quarantine).
+	_ = materialize
+	if err := loadArrow(ctx, conn, rd, "_src"); err != nil {
 		return nil, 0, err
 	}
-	l.streamed = rd
-	return func() {
-		conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src")
-		rel()
-		rd.Release()
-	}, -1, nil
+	j.srcReady, j.records = true, rd.records
+	return func() { conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS _src") }, rd.records, nil
 }
 
 // transact runs the load of one file in one transaction.
@@ -130,20 +115,27 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 	}
 	debugf(tb, "plan")
 	conn := l.conn
-	if j.kind == "csv" && j.scan.plain {
-		// DuckDB reads the CSV into a temp table before the transaction:
-		// rows appended inside a transaction do not get their final rowid,
-		// which gives the line numbers. Temp tables are not the warehouse.
-		rel, _, err := l.openSource(ctx, j, pl.usedCols, bar, false)
-		if err != nil {
-			return fr, nil, false, &Error{File: j.path, Reason: "reading", Err: err}
-		}
-		defer func() {
-			j.srcReady = false
-			conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv")
-		}()
-		_ = rel
+	// The records go to a temp table before the transaction: rows appended
+	// inside a transaction do not get their final rowid, which gives the
+	// line numbers of plain CSV files. Temp tables are not the warehouse.
+	_, _, err = l.openSource(ctx, j, pl.usedCols, bar, false)
+	if err != nil && j.kind == "csv" && j.scan.plain {
+		// read_csv refused it (a line with another number of fields, ...):
+		// the Go reader takes it and says which records are wrong
+		l.log.Debug("ingest: read_csv failed, Go reader takes over", "file", j.path, "err", err)
+		j.scan.plain = false
+		_, _, err = l.openSource(ctx, j, pl.usedCols, bar, false)
 	}
+	if err != nil {
+		if e, ok := err.(*Error); ok {
+			return fr, nil, false, e
+		}
+		return fr, nil, false, &Error{File: j.path, Reason: "reading", Err: err}
+	}
+	defer func() {
+		j.srcReady = false
+		conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv; DROP TABLE IF EXISTS _src")
+	}()
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fr, nil, false, err
 	}
@@ -162,9 +154,6 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		defer debugf(t0, what)
 		r, err := conn.ExecContext(ctx, s, args...)
 		if err != nil {
-			if e := l.streamErr(); e != nil {
-				return 0, e
-			}
 			return 0, &Error{File: j.path, Reason: what, Err: err}
 		}
 		n, _ := r.RowsAffected()
@@ -221,9 +210,6 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		bar.describe("loading")
 		if fr.Accepted, err = step("loading", pl.insert, args...); err != nil {
 			return fr, nil, false, err
-		}
-		if n < 0 {
-			n = l.streamed.records
 		}
 		fr.Read = n
 		if fr.Accepted < fr.Read {
@@ -325,15 +311,6 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		fr.Status = StatusReplaced
 	}
 	return fr, months, all, nil
-}
-
-// streamErr is the error of the Go reader behind a streamed _src, if any
-// (DuckDB only reports that the stream failed).
-func (l *loader) streamErr() error {
-	if l.streamed != nil && l.streamed.err != nil {
-		return l.streamed.err
-	}
-	return nil
 }
 
 // debugTiming (INGEST_DEBUG_TIMING=1) prints the time of each step to
