@@ -17,7 +17,7 @@ import (
 // CatalogEntry is one row of mart.indicator_catalog.
 type CatalogEntry struct {
 	Indicator, Label, Unit, Description, Formula, Source, Theme, NBasis, PeriodRule string
-	Additive                                                                       bool
+	Additive                                                                        bool
 }
 
 // Catalog evaluates the catalog model (a VALUES list, it reads no table) on
@@ -275,7 +275,9 @@ var htmlTmpl = template.Must(template.New("dict").Funcs(template.FuncMap{
 		}
 		return template.HTML(strings.Join(out, "\n"))
 	},
-	"kind":     func(k string) string { return map[string]string{"table": "table", "view": "vue", "macro": "macro de table"}[k] },
+	"kind": func(k string) string {
+		return map[string]string{"table": "table", "view": "vue", "macro": "macro de table"}[k]
+	},
 	"severity": func(s string) string { return map[string]string{"error": "bloquant", "warn": "avertissement"}[s] },
 	"anchor":   func(s string) string { return strings.ReplaceAll(s, ".", "-") },
 }).Parse(`<!DOCTYPE html>

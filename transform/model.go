@@ -136,6 +136,18 @@ func ParseModel(p, text string) (Model, error) {
 		return Model{}, fmt.Errorf("%s: %w", p, err)
 	}
 	deps, srcs := References(m.SQL)
+	if m.Kind == "macro" { // the macros a file creates are not dependencies
+		for _, mm := range createMacroRE.FindAllStringSubmatch(stripSQL(m.SQL), -1) {
+			made := strings.ToLower(mm[1])
+			var keep []string
+			for _, d := range deps {
+				if d != made {
+					keep = append(keep, d)
+				}
+			}
+			deps = keep
+		}
+	}
 	sqlDeps := uniqueSorted(deps, m.Name)
 	for _, t := range m.Tests {
 		for _, r := range t.Refs {
@@ -314,6 +326,8 @@ func (m *Model) parseHeader(text string) error {
 // refRE finds schema-qualified names. Comments and string literals are
 // removed before matching (see stripSQL).
 var refRE = regexp.MustCompile(`(?i)\b(raw|ref|meta|staging|int|mart)\s*\.\s*([a-z_][a-z0-9_]*)\b`)
+
+var createMacroRE = regexp.MustCompile(`(?i)\bcreate\s+(?:or\s+replace\s+)?(?:temp\s+|temporary\s+)?macro\s+([a-z_]+\.[a-z_][a-z0-9_]*)`)
 
 // References returns the models (staging.*, int.*, mart.*) and the ingest
 // tables (raw.*, ref.*, meta.*) a SQL text reads, from its schema-qualified

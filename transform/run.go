@@ -165,6 +165,12 @@ type runner struct {
 // is non-nil when a model failed (wrapping ErrModelsFailed) or the run could
 // not start.
 func Run(ctx context.Context, db *sql.DB, opt Options) (Result, error) {
+	return run(ctx, db, opt, nil)
+}
+
+// run runs the models; only, when not nil, restricts the run to the models
+// it accepts (tests).
+func run(ctx context.Context, db *sql.DB, opt Options, only func(Model) bool) (Result, error) {
 	start := time.Now()
 	res := Result{}
 	log := opt.Log
@@ -181,6 +187,15 @@ func Run(ctx context.Context, db *sql.DB, opt Options) (Result, error) {
 	models, err := Models()
 	if err != nil {
 		return res, fmt.Errorf("transform: %w", err)
+	}
+	if only != nil {
+		var keep []Model
+		for _, m := range models {
+			if only(m) {
+				keep = append(keep, m)
+			}
+		}
+		models = keep
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {

@@ -37,9 +37,9 @@ func mustRun(t testing.TB, db *sql.DB, opt Options) Result {
 }
 
 type expectation struct {
-	line                             int
-	level, code, period, indicator   string
-	cols                             map[string]string // column -> expected ("-" = NULL)
+	line                           int
+	level, code, period, indicator string
+	cols                           map[string]string // column -> expected ("-" = NULL)
 }
 
 func readExpected(t *testing.T, path string) []expectation {
@@ -426,75 +426,108 @@ func TestFailingModelKeepsPreviousTable(t *testing.T) {
 	}
 }
 
-// TestPublishedIndicatorMasking checks mart.published_indicator(k) on
-// hand-written rows of mart.indicator.
+// TestPublishedIndicatorMasking checks mart.published_indicator(k) on the
+// fixture, then on hand-written rows of mart.indicator.
 func TestPublishedIndicatorMasking(t *testing.T) {
 	t.Parallel()
 	db := loadHand(t)
 	mustRun(t, db, Options{FullRefresh: true})
-	mustExec(t, db, `DELETE FROM mart.indicator`)
-	mustExec(t, db, `INSERT INTO mart.indicator (level, code, period_kind, period, period_start, indicator, value, n, parent_level, parent_code, parent_value, diff_parent, rank, peers, quartile, prev_value, prev_year_value) VALUES
-		-- one masked channel (e-mail, 2 < 5) of a published total: the smallest other one (appointment 5, tie with in person broken by name) is masked too
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts', 20, 20, NULL, NULL, NULL, NULL, 1, 1, 1, NULL, NULL),
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_phone', 8, 8, NULL, NULL, NULL, NULL, 1, 1, 1, NULL, NULL),
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_email', 2, 2, NULL, NULL, NULL, NULL, 1, 1, 1, NULL, NULL),
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_in_person', 5, 5, NULL, NULL, NULL, NULL, 1, 1, 1, NULL, NULL),
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_appointment', 5, 5, NULL, NULL, NULL, NULL, 1, 1, 1, NULL, NULL),
-		-- two communes of one EPCI: Alpha 3 AMs (masked), so Beta (10) is masked too; the EPCI (13) stays
-		('commune', '35001', 'month', '2025-04', DATE '2025-04-01', 'am_approved', 3, 3, 'epci', 'E', 13, -10, 2, 2, 3, NULL, NULL),
-		('commune', '35002', 'month', '2025-04', DATE '2025-04-01', 'am_approved', 10, 10, 'epci', 'E', 13, -3, 1, 2, 1, NULL, NULL),
-		('epci', 'E', 'month', '2025-04', DATE '2025-04-01', 'am_approved', 13, 13, NULL, NULL, NULL, NULL, 1, 1, 1, NULL, NULL),
-		-- May: both published, but Beta's previous month (April) is masked
-		('commune', '35001', 'month', '2025-05', DATE '2025-05-01', 'am_approved', 6, 6, 'epci', 'E', 18, -6, 2, 2, 3, 3, NULL),
-		('commune', '35002', 'month', '2025-05', DATE '2025-05-01', 'am_approved', 12, 12, 'epci', 'E', 18, -6, 1, 2, 1, 10, NULL),
-		('epci', 'E', 'month', '2025-05', DATE '2025-05-01', 'am_approved', 18, 18, NULL, NULL, NULL, NULL, 1, 1, 1, 13, NULL),
-		-- a rate on 4 AMs is masked; an official rate (n NULL) never is
-		('commune', '35001', 'month', '2025-04', DATE '2025-04-01', 'vacancy_rate', 40, 4, 'epci', 'E', 30, 10, 1, 2, 1, NULL, NULL),
-		('commune', '35001', 'month', '2025-04', DATE '2025-04-01', 'official_coverage_rate', 55.5, NULL, NULL, NULL, NULL, NULL, 1, 1, 1, NULL, NULL)`)
-	rows, err := db.Query(`SELECT level || '/' || code || '/' || period || '/' || indicator, masked, value, n, prev_value, rank
-		FROM mart.published_indicator(5) ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	got := map[string]string{}
-	for rows.Next() {
-		var key string
-		var masked bool
-		var v, pv sql.NullFloat64
-		var n, rank sql.NullInt64
-		if err := rows.Scan(&key, &masked, &v, &n, &pv, &rank); err != nil {
+	masked := func(k int, where string) map[string]string {
+		t.Helper()
+		rows, err := db.Query(fmt.Sprintf(`SELECT level || '/' || code || '/' || period || '/' || indicator, masked,
+			value IS NOT NULL OR n IS NOT NULL OR rank IS NOT NULL OR quartile IS NOT NULL, prev_value IS NOT NULL, parent_value IS NOT NULL
+			FROM mart.published_indicator(%d) WHERE %s`, k, where))
+		if err != nil {
 			t.Fatal(err)
 		}
-		s := "visible"
-		if masked {
-			s = "masked"
-			if v.Valid || n.Valid || pv.Valid || rank.Valid {
-				s += " but leaks a figure"
+		defer rows.Close()
+		got := map[string]string{}
+		for rows.Next() {
+			var key string
+			var m, figures, prev, parent bool
+			if err := rows.Scan(&key, &m, &figures, &prev, &parent); err != nil {
+				t.Fatal(err)
 			}
+			s := "visible"
+			if m {
+				s = "masked"
+				if figures || prev || parent {
+					s += " but leaks a figure"
+				}
+			}
+			if !m && !prev {
+				s += ", prev hidden"
+			}
+			if !m && !parent {
+				s += ", parent hidden"
+			}
+			got[key] = s
 		}
-		if key == "commune/35002/2025-05/am_approved" && pv.Valid {
-			s += " with prev_value"
-		}
-		got[key] = s
+		return got
 	}
+	// k = 3, April: Beta has 2 AMs (masked), so Alpha (3) is masked too,
+	// else EPCI 5 - Alpha 3 would give it; likewise département 22 (2) and
+	// département 35 (5) under région 53 (7). March had 2 AMs in Alpha:
+	// April's prev_value (2) is hidden even where April is shown.
+	got := masked(3, `period = '2025-04' AND indicator = 'am_approved'`)
 	want := map[string]string{
-		"departement/35/2025-04/contacts":                     "visible",
-		"departement/35/2025-04/contacts_channel_phone":       "visible",
-		"departement/35/2025-04/contacts_channel_email":       "masked",
-		"departement/35/2025-04/contacts_channel_in_person":   "visible",
-		"departement/35/2025-04/contacts_channel_appointment": "masked",
-		"commune/35001/2025-04/am_approved":                   "masked",
-		"commune/35002/2025-04/am_approved":                   "masked",
-		"epci/E/2025-04/am_approved":                          "visible",
-		"commune/35001/2025-05/am_approved":                   "visible",
-		"commune/35002/2025-05/am_approved":                   "visible",
-		"epci/E/2025-05/am_approved":                          "visible",
-		"commune/35001/2025-04/vacancy_rate":                  "masked",
-		"commune/35001/2025-04/official_coverage_rate":        "visible",
+		"commune/35001/2025-04/am_approved":  "masked",
+		"commune/35002/2025-04/am_approved":  "masked",
+		"commune/22001/2025-04/am_approved":  "masked",
+		"epci/200000001/2025-04/am_approved": "visible, parent hidden", // its département is masked
+		"epci/200000002/2025-04/am_approved": "masked",
+		"rpe/R1/2025-04/am_approved":         "visible, parent hidden",
+		"rpe/R2/2025-04/am_approved":         "masked",
+		"departement/35/2025-04/am_approved": "masked",
+		"departement/22/2025-04/am_approved": "masked",
+		"region/53/2025-04/am_approved":      "visible",
+		"france/FR/2025-04/am_approved":      "visible, parent hidden", // France has no parent
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("published_indicator(5) (-want +got):\n%s", diff)
+		t.Errorf("am_approved, k = 3 (-want +got):\n%s", diff)
+	}
+	got = masked(3, `level = 'commune' AND code = '35001' AND period = '2025-04' AND indicator IN ('am_mean_age', 'official_coverage_rate')`)
+	want = map[string]string{
+		"commune/35001/2025-04/am_mean_age":            "visible, prev hidden",   // n = 3; March rests on 2 AMs
+		"commune/35001/2025-04/official_coverage_rate": "visible, parent hidden", // n NULL: never masked; the EPCI has no official rate
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("k = 3 (-want +got):\n%s", diff)
+	}
+
+	// A breakdown with a single masked part (hand-written rows): e-mail (2 < 5)
+	// would be contacts - the other channels, so the smallest other channel
+	// (appointment 5; tie with in person broken by name) is masked too.
+	mustExec(t, db, `DELETE FROM mart.indicator`)
+	mustExec(t, db, `INSERT INTO mart.indicator (level, code, period_kind, period, period_start, indicator, value, n, rank, peers, quartile) VALUES
+		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts', 20, 20, 1, 1, 1),
+		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_phone', 8, 8, 1, 1, 1),
+		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_email', 2, 2, 1, 1, 1),
+		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_in_person', 5, 5, 1, 1, 1),
+		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_appointment', 5, 5, 1, 1, 1)`)
+	if _, err := run(context.Background(), db, Options{FullRefresh: true}, func(m Model) bool {
+		return m.Name == "mart.indicator_mask" || m.Name == "mart.published_indicator"
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got = masked(5, "true")
+	want = map[string]string{
+		"departement/35/2025-04/contacts":                     "visible, prev hidden, parent hidden",
+		"departement/35/2025-04/contacts_channel_phone":       "visible, prev hidden, parent hidden",
+		"departement/35/2025-04/contacts_channel_email":       "masked",
+		"departement/35/2025-04/contacts_channel_in_person":   "visible, prev hidden, parent hidden",
+		"departement/35/2025-04/contacts_channel_appointment": "masked",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("breakdown, k = 5 (-want +got):\n%s", diff)
+	}
+	// at k = 2 nothing is masked; at k = 6 three parts are: no complement needed
+	for k, n := range map[int]int{2: 0, 6: 3} {
+		var c int
+		db.QueryRow(fmt.Sprintf(`SELECT count(*) FROM mart.published_indicator(%d) WHERE masked`, k)).Scan(&c)
+		if c != n {
+			t.Errorf("k = %d: %d masked, want %d", k, c, n)
+		}
 	}
 }
 
