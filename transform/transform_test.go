@@ -495,18 +495,20 @@ func TestPublishedIndicatorMasking(t *testing.T) {
 		t.Errorf("k = 3 (-want +got):\n%s", diff)
 	}
 
-	// A breakdown with a single masked part (hand-written rows): e-mail (2 < 5)
+	// A breakdown with a single masked part (a hand-written row of
+	// int.indicator_value): e-mail (2 < 5)
 	// would be contacts - the other channels, so the smallest other channel
 	// (appointment 5; tie with in person broken by name) is masked too.
-	mustExec(t, db, `DELETE FROM mart.indicator`)
-	mustExec(t, db, `INSERT INTO mart.indicator (level, code, period_kind, period, period_start, indicator, value, n, rank, peers, quartile) VALUES
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts', 20, 20, 1, 1, 1),
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_phone', 8, 8, 1, 1, 1),
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_email', 2, 2, 1, 1, 1),
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_in_person', 5, 5, 1, 1, 1),
-		('departement', '35', 'month', '2025-04', DATE '2025-04-01', 'contacts_channel_appointment', 5, 5, 1, 1, 1)`)
+	mustExec(t, db, `DELETE FROM int.indicator_value`)
+	mustExec(t, db, `INSERT INTO int.indicator_value (level, code, period_kind, period, period_start, ind) VALUES
+		('departement', '35', 'month', '2025-04', DATE '2025-04-01', [
+			{indicator: 'contacts', value: 20, n: 20},
+			{indicator: 'contacts_channel_phone', value: 8, n: 8},
+			{indicator: 'contacts_channel_email', value: 2, n: 2},
+			{indicator: 'contacts_channel_in_person', value: 5, n: 5},
+			{indicator: 'contacts_channel_appointment', value: 5, n: 5}])`)
 	if _, err := run(context.Background(), db, Options{FullRefresh: true}, func(m Model) bool {
-		return m.Name == "mart.indicator_mask" || m.Name == "mart.published_indicator"
+		return m.Name == "mart.indicator" || m.Name == "mart.indicator_mask" || m.Name == "mart.published_indicator"
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,12 @@
 --   et géographie). Les masques du parent, de la période précédente et de
 --   l'année précédente sont recopiés pour masquer les comparaisons.
 -- grain: une ligne de mart.indicator
--- source: mart.indicator, mart.indicator_breakdown, mart.indicator_catalog
+-- source: int.indicator_value (valeurs et n du territoire, de son parent, des périodes précédentes), staging.territory,
+--   mart.indicator_breakdown, mart.indicator_catalog
 -- incremental: in_window_period(period_kind, period_start)
--- formula: masquée(k) = n < k ou k entre b_lo et b_hi ou k entre g_lo et g_hi
+-- formula: masquée(k) = n < k ou k entre b_lo et b_hi ou k entre g_lo et g_hi ;
+--   b_lo = n(1re partie) + 1, b_hi = min(n(2e partie), n(total)) pour la 2e partie d'une décomposition, par n puis valeur puis nom ;
+--   g_lo, g_hi de même parmi les territoires de même niveau et de même parent, le parent tenant lieu de total
 -- columns:
 --   level: niveau du territoire
 --   code: code du territoire
@@ -31,55 +34,88 @@
 -- tests:
 --   - unique: level, code, period_kind, period_start, indicator
 --   - not_null: mk
-WITH i AS (
-    SELECT level, code, period_kind, period_start, indicator, value, n, parent_level, parent_code
-    FROM mart.indicator
+WITH v AS (
+    SELECT * FROM int.indicator_value
     WHERE period_start >= date_trunc('year', getvariable('since')) - INTERVAL 1 YEAR
+), vt AS (
+    SELECT v.*, t.parent_level, t.parent_code,
+        CAST(v.period_start - to_months(period_months(v.period_kind)) AS DATE) AS prev_start,
+        CAST(v.period_start - INTERVAL 1 YEAR AS DATE) AS prev_year_start
+    FROM v LEFT JOIN staging.territory t ON t.level = v.level AND t.code = v.code
+), l AS (
+    -- every figure of the periods that groups need, with its parent's n
+    SELECT level, code, period_kind, period_start, parent_level, parent_code,
+        x.indicator, x.value, CAST(round(x.n) AS BIGINT) AS n,
+        CAST(round(px.n) AS BIGINT) AS parent_n, px.value IS NOT NULL AS has_parent
+    FROM (
+        SELECT vt.level, vt.code, vt.period_kind, vt.period_start, vt.parent_level, vt.parent_code,
+            unnest(vt.ind) AS x, unnest(p.ind) AS px
+        FROM vt
+        LEFT JOIN v p ON p.level = vt.parent_level AND p.code = vt.parent_code
+            AND p.period_kind = vt.period_kind AND p.period_start = vt.period_start
+    )
+    WHERE x.value IS NOT NULL
 ), bd AS (
-    -- parts of a breakdown, in order of n: the 2nd is masked when only the 1st is
-    SELECT p.level, p.code, p.period_kind, p.period_start, p.indicator,
-        row_number() OVER w AS pos,
-        lag(p.n) OVER w + 1 AS lo,
-        CASE WHEN t.indicator IS NOT NULL THEN least(p.n, coalesce(t.n, p.n)) END AS hi
-    FROM i p
-    JOIN mart.indicator_breakdown b ON b.part = p.indicator
-    LEFT JOIN i t ON t.level = p.level AND t.code = p.code AND t.period_kind = p.period_kind
-        AND t.period_start = p.period_start AND t.indicator = b.total
-    WHERE p.n IS NOT NULL
-    WINDOW w AS (PARTITION BY p.level, p.code, p.period_kind, p.period_start, b.breakdown ORDER BY p.n, p.value, p.indicator)
+    -- the two smallest parts of each breakdown
+    SELECT l.level, l.code, l.period_kind, l.period_start, b.total,
+        arg_min({indicator: l.indicator, n: l.n}, {n: l.n, v: l.value, i: l.indicator}, 2) AS two
+    FROM l JOIN mart.indicator_breakdown b ON b.part = l.indicator
+    WHERE l.n IS NOT NULL
+    GROUP BY l.level, l.code, l.period_kind, l.period_start, b.breakdown, b.total
 ), geo AS (
-    -- territories of one level under one parent, for additive indicators
-    SELECT c.level, c.code, c.period_kind, c.period_start, c.indicator,
-        row_number() OVER w AS pos,
-        lag(c.n) OVER w + 1 AS lo,
-        CASE WHEN pa.indicator IS NOT NULL THEN least(c.n, coalesce(pa.n, c.n)) END AS hi
-    FROM i c
-    JOIN mart.indicator_catalog cat ON cat.indicator = c.indicator AND cat.additive
-    LEFT JOIN i pa ON pa.level = c.parent_level AND pa.code = c.parent_code AND pa.period_kind = c.period_kind
-        AND pa.period_start = c.period_start AND pa.indicator = c.indicator
-    WHERE c.n IS NOT NULL AND c.parent_code IS NOT NULL
-    WINDOW w AS (PARTITION BY c.parent_level, c.parent_code, c.level, c.period_kind, c.period_start, c.indicator ORDER BY c.n, c.value, c.code)
-), m AS (
-    SELECT i.level, i.code, i.period_kind, i.period_start, i.indicator, i.parent_level, i.parent_code,
-        {n: i.n, b_lo: CASE WHEN bd.pos = 2 THEN bd.lo END, b_hi: CASE WHEN bd.pos = 2 THEN bd.hi END,
-         g_lo: CASE WHEN geo.pos = 2 THEN geo.lo END, g_hi: CASE WHEN geo.pos = 2 THEN geo.hi END} AS mk
-    FROM i
-    LEFT JOIN bd ON bd.level = i.level AND bd.code = i.code AND bd.period_kind = i.period_kind
-        AND bd.period_start = i.period_start AND bd.indicator = i.indicator
-    LEFT JOIN geo ON geo.level = i.level AND geo.code = i.code AND geo.period_kind = i.period_kind
-        AND geo.period_start = i.period_start AND geo.indicator = i.indicator
+    -- the two smallest territories of a level under one parent
+    SELECT l.level, l.period_kind, l.period_start, l.indicator,
+        arg_min({code: l.code, n: l.n}, {n: l.n, v: l.value, c: l.code}, 2) AS two,
+        any_value(l.parent_n) AS parent_n
+    FROM l JOIN mart.indicator_catalog c ON c.indicator = l.indicator AND c.additive
+    WHERE l.n IS NOT NULL AND l.has_parent
+    GROUP BY l.parent_level, l.parent_code, l.level, l.period_kind, l.period_start, l.indicator
+), iv AS (
+    SELECT level, code, period_kind, period_start, indicator,
+        max(b_lo) AS b_lo, max(b_hi) AS b_hi, max(g_lo) AS g_lo, max(g_hi) AS g_hi
+    FROM (
+        SELECT bd.level, bd.code, bd.period_kind, bd.period_start, bd.two[2].indicator AS indicator,
+            bd.two[1].n + 1 AS b_lo, least(bd.two[2].n, coalesce(t.n, bd.two[2].n)) AS b_hi,
+            CAST(NULL AS BIGINT) AS g_lo, CAST(NULL AS BIGINT) AS g_hi
+        FROM bd
+        JOIN l t ON t.level = bd.level AND t.code = bd.code AND t.period_kind = bd.period_kind
+            AND t.period_start = bd.period_start AND t.indicator = bd.total
+        WHERE len(bd.two) = 2
+        UNION ALL
+        SELECT level, two[2].code, period_kind, period_start, indicator,
+            NULL, NULL, two[1].n + 1, least(two[2].n, coalesce(parent_n, two[2].n))
+        FROM geo
+        WHERE len(two) = 2
+    )
+    GROUP BY ALL
 ), cur AS (
-    SELECT *,
-        CAST(period_start - to_months(period_months(period_kind)) AS DATE) AS prev_start,
-        CAST(period_start - INTERVAL 1 YEAR AS DATE) AS prev_year_start
-    FROM m WHERE in_window_period(period_kind, period_start)
+    SELECT level, code, period_kind, period_start, parent_level, parent_code, prev_start, prev_year_start,
+        x.indicator, CAST(round(x.n) AS BIGINT) AS n, CAST(round(px.n) AS BIGINT) AS parent_n,
+        CAST(round(pvx.n) AS BIGINT) AS prev_n, CAST(round(pyx.n) AS BIGINT) AS prev_year_n,
+        px.value IS NOT NULL AS has_parent, pvx.value IS NOT NULL AS has_prev, pyx.value IS NOT NULL AS has_prev_year
+    FROM (
+        SELECT c.*, unnest(c.ind) AS x, unnest(p.ind) AS px, unnest(pv.ind) AS pvx, unnest(py.ind) AS pyx
+        FROM (SELECT * FROM vt WHERE in_window_period(period_kind, period_start)) c
+        LEFT JOIN v p ON p.level = c.parent_level AND p.code = c.parent_code
+            AND p.period_kind = c.period_kind AND p.period_start = c.period_start
+        LEFT JOIN v pv ON pv.level = c.level AND pv.code = c.code
+            AND pv.period_kind = c.period_kind AND pv.period_start = c.prev_start
+        LEFT JOIN v py ON py.level = c.level AND py.code = c.code
+            AND py.period_kind = c.period_kind AND py.period_start = c.prev_year_start
+    )
+    WHERE x.value IS NOT NULL
 )
-SELECT c.level, c.code, c.period_kind, c.period_start, c.indicator, c.mk,
-    pa.mk AS parent_mk, pv.mk AS prev_mk, py.mk AS prev_year_mk
+SELECT c.level, c.code, c.period_kind, c.period_start, c.indicator,
+    {n: c.n, b_lo: s.b_lo, b_hi: s.b_hi, g_lo: s.g_lo, g_hi: s.g_hi} AS mk,
+    CASE WHEN c.has_parent THEN {n: c.parent_n, b_lo: pa.b_lo, b_hi: pa.b_hi, g_lo: pa.g_lo, g_hi: pa.g_hi} END AS parent_mk,
+    CASE WHEN c.has_prev THEN {n: c.prev_n, b_lo: pv.b_lo, b_hi: pv.b_hi, g_lo: pv.g_lo, g_hi: pv.g_hi} END AS prev_mk,
+    CASE WHEN c.has_prev_year THEN {n: c.prev_year_n, b_lo: py.b_lo, b_hi: py.b_hi, g_lo: py.g_lo, g_hi: py.g_hi} END AS prev_year_mk
 FROM cur c
-LEFT JOIN m pa ON pa.level = c.parent_level AND pa.code = c.parent_code AND pa.period_kind = c.period_kind
+LEFT JOIN iv s ON s.level = c.level AND s.code = c.code AND s.period_kind = c.period_kind
+    AND s.period_start = c.period_start AND s.indicator = c.indicator
+LEFT JOIN iv pa ON pa.level = c.parent_level AND pa.code = c.parent_code AND pa.period_kind = c.period_kind
     AND pa.period_start = c.period_start AND pa.indicator = c.indicator
-LEFT JOIN m pv ON pv.level = c.level AND pv.code = c.code AND pv.period_kind = c.period_kind
+LEFT JOIN iv pv ON pv.level = c.level AND pv.code = c.code AND pv.period_kind = c.period_kind
     AND pv.period_start = c.prev_start AND pv.indicator = c.indicator
-LEFT JOIN m py ON py.level = c.level AND py.code = c.code AND py.period_kind = c.period_kind
+LEFT JOIN iv py ON py.level = c.level AND py.code = c.code AND py.period_kind = c.period_kind
     AND py.period_start = c.prev_year_start AND py.indicator = c.indicator
