@@ -37,85 +37,89 @@
 WITH v AS (
     SELECT * FROM int.indicator_value
     WHERE period_start >= date_trunc('year', getvariable('since')) - INTERVAL 1 YEAR
+), names AS (
+    -- position of each indicator in the lists (the same on every row)
+    SELECT unnest(generate_series(1, len(ind))) AS i, unnest(list_transform(ind, x -> x.indicator)) AS indicator
+    FROM (SELECT ind FROM int.indicator_value LIMIT 1)
 ), vt AS (
+    -- integer row keys: ((territory x 3 + period kind) x 100000 + month index) x 1000 + indicator position
     SELECT v.*, t.parent_level, t.parent_code,
-        CAST(v.period_start - to_months(period_months(v.period_kind)) AS DATE) AS prev_start,
-        CAST(v.period_start - INTERVAL 1 YEAR AS DATE) AS prev_year_start
-    FROM v LEFT JOIN staging.territory t ON t.level = v.level AND t.code = v.code
+        CASE v.level WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'rpe' THEN 2 WHEN 'departement' THEN 3 WHEN 'region' THEN 4 ELSE 5 END AS lid,
+        ((CAST(t.tid AS BIGINT) * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start)) * 1000 AS base,
+        ((CAST(t.parent_tid AS BIGINT) * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start)) * 1000 AS parent_base,
+        ((CAST(t.tid AS BIGINT) * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) - period_months(v.period_kind)) * 1000 AS prev_base,
+        ((CAST(t.tid AS BIGINT) * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) - 12) * 1000 AS prev_year_base
+    FROM v
+    LEFT JOIN staging.territory t ON t.level = v.level AND t.code = v.code
+    JOIN (VALUES ('month', 0), ('quarter', 1), ('year', 2)) AS k(period_kind, kid) ON k.period_kind = v.period_kind
 ), l AS (
     -- every figure of the periods that groups need, with its parent's n
-    SELECT level, code, period_kind, period_start, parent_level, parent_code,
-        x.indicator, x.value, CAST(round(x.n) AS BIGINT) AS n,
-        CAST(round(px.n) AS BIGINT) AS parent_n, px.value IS NOT NULL AS has_parent
+    SELECT key, base, lid, parent_base, i, x.value AS value, CAST(round(x.n) AS BIGINT) AS n,
+        CAST(round(px.n) AS BIGINT) AS parent_n, px.value IS NOT NULL AS has_parent, code
     FROM (
-        SELECT vt.level, vt.code, vt.period_kind, vt.period_start, vt.parent_level, vt.parent_code,
-            unnest(vt.ind) AS x, unnest(p.ind) AS px
+        SELECT vt.base + g.i AS key, vt.base, vt.lid, vt.parent_base, vt.code, g.i,
+            vt.ind[g.i] AS x, p.ind[g.i] AS px
         FROM vt
         LEFT JOIN v p ON p.level = vt.parent_level AND p.code = vt.parent_code
-            AND p.period_kind = vt.period_kind AND p.period_start = vt.period_start
+            AND p.period_kind = vt.period_kind AND p.period_start = vt.period_start,
+        LATERAL (SELECT unnest(generate_series(1, len(vt.ind))) AS i) g
     )
     WHERE x.value IS NOT NULL
 ), bd AS (
-    -- the two smallest parts of each breakdown
-    SELECT l.level, l.code, l.period_kind, l.period_start, b.total,
-        arg_min({indicator: l.indicator, n: l.n}, {n: l.n, v: l.value, i: l.indicator}, 2) AS two
-    FROM l JOIN mart.indicator_breakdown b ON b.part = l.indicator
+    -- the two smallest parts of each breakdown, and the total's position
+    SELECT l.base, tn.i AS total_i,
+        arg_min({key: l.key, n: l.n}, {n: l.n, v: l.value, name: pn.indicator}, 2) AS two
+    FROM l
+    JOIN names pn ON pn.i = l.i
+    JOIN mart.indicator_breakdown b ON b.part = pn.indicator
+    JOIN names tn ON tn.indicator = b.total
     WHERE l.n IS NOT NULL
-    GROUP BY l.level, l.code, l.period_kind, l.period_start, b.breakdown, b.total
+    GROUP BY l.base, b.breakdown, tn.i
 ), geo AS (
     -- the two smallest territories of a level under one parent
-    SELECT l.level, l.period_kind, l.period_start, l.indicator,
-        arg_min({code: l.code, n: l.n}, {n: l.n, v: l.value, c: l.code}, 2) AS two,
+    SELECT arg_min({key: l.key, n: l.n}, {n: l.n, v: l.value, c: l.code}, 2) AS two,
         any_value(l.parent_n) AS parent_n
-    FROM l JOIN mart.indicator_catalog c ON c.indicator = l.indicator AND c.additive
+    FROM l
+    JOIN names pn ON pn.i = l.i
+    JOIN mart.indicator_catalog c ON c.indicator = pn.indicator AND c.additive
     WHERE l.n IS NOT NULL AND l.has_parent
-    GROUP BY l.parent_level, l.parent_code, l.level, l.period_kind, l.period_start, l.indicator
+    GROUP BY l.parent_base, l.lid, l.i
 ), iv AS (
-    SELECT level, code, period_kind, period_start, indicator,
-        max(b_lo) AS b_lo, max(b_hi) AS b_hi, max(g_lo) AS g_lo, max(g_hi) AS g_hi
+    SELECT key, max(b_lo) AS b_lo, max(b_hi) AS b_hi, max(g_lo) AS g_lo, max(g_hi) AS g_hi
     FROM (
-        SELECT bd.level, bd.code, bd.period_kind, bd.period_start, bd.two[2].indicator AS indicator,
+        SELECT bd.two[2].key AS key,
             bd.two[1].n + 1 AS b_lo, least(bd.two[2].n, coalesce(t.n, bd.two[2].n)) AS b_hi,
             CAST(NULL AS BIGINT) AS g_lo, CAST(NULL AS BIGINT) AS g_hi
         FROM bd
-        JOIN l t ON t.level = bd.level AND t.code = bd.code AND t.period_kind = bd.period_kind
-            AND t.period_start = bd.period_start AND t.indicator = bd.total
+        JOIN l t ON t.key = bd.base + bd.total_i
         WHERE len(bd.two) = 2
         UNION ALL
-        SELECT level, two[2].code, period_kind, period_start, indicator,
-            NULL, NULL, two[1].n + 1, least(two[2].n, coalesce(parent_n, two[2].n))
+        SELECT two[2].key, NULL, NULL, two[1].n + 1, least(two[2].n, coalesce(parent_n, two[2].n))
         FROM geo
         WHERE len(two) = 2
     )
-    GROUP BY ALL
+    GROUP BY key
 ), cur AS (
-    SELECT level, code, period_kind, period_start, parent_level, parent_code, prev_start, prev_year_start,
-        x.indicator, CAST(round(x.n) AS BIGINT) AS n, CAST(round(px.n) AS BIGINT) AS parent_n,
-        CAST(round(pvx.n) AS BIGINT) AS prev_n, CAST(round(pyx.n) AS BIGINT) AS prev_year_n,
-        px.value IS NOT NULL AS has_parent, pvx.value IS NOT NULL AS has_prev, pyx.value IS NOT NULL AS has_prev_year
-    FROM (
-        SELECT c.*, unnest(c.ind) AS x, unnest(p.ind) AS px, unnest(pv.ind) AS pvx, unnest(py.ind) AS pyx
-        FROM (SELECT * FROM vt WHERE in_window_period(period_kind, period_start)) c
-        LEFT JOIN v p ON p.level = c.parent_level AND p.code = c.parent_code
-            AND p.period_kind = c.period_kind AND p.period_start = c.period_start
-        LEFT JOIN v pv ON pv.level = c.level AND pv.code = c.code
-            AND pv.period_kind = c.period_kind AND pv.period_start = c.prev_start
-        LEFT JOIN v py ON py.level = c.level AND py.code = c.code
-            AND py.period_kind = c.period_kind AND py.period_start = c.prev_year_start
-    )
-    WHERE x.value IS NOT NULL
+    SELECT c.level, c.code, c.period_kind, c.period_start, g.i,
+        c.base + g.i AS key, c.parent_base + g.i AS parent_key, c.prev_base + g.i AS prev_key, c.prev_year_base + g.i AS prev_year_key,
+        c.ind[g.i] AS x, p.ind[g.i] AS px, pv.ind[g.i] AS pvx, py.ind[g.i] AS pyx
+    FROM (SELECT * FROM vt WHERE in_window_period(period_kind, period_start)) c
+    LEFT JOIN v p ON p.level = c.parent_level AND p.code = c.parent_code
+        AND p.period_kind = c.period_kind AND p.period_start = c.period_start
+    LEFT JOIN v pv ON pv.level = c.level AND pv.code = c.code AND pv.period_kind = c.period_kind
+        AND pv.period_start = CAST(c.period_start - to_months(period_months(c.period_kind)) AS DATE)
+    LEFT JOIN v py ON py.level = c.level AND py.code = c.code AND py.period_kind = c.period_kind
+        AND py.period_start = CAST(c.period_start - INTERVAL 1 YEAR AS DATE),
+    LATERAL (SELECT unnest(generate_series(1, len(c.ind))) AS i) g
 )
-SELECT c.level, c.code, c.period_kind, c.period_start, c.indicator,
-    {n: c.n, b_lo: s.b_lo, b_hi: s.b_hi, g_lo: s.g_lo, g_hi: s.g_hi} AS mk,
-    CASE WHEN c.has_parent THEN {n: c.parent_n, b_lo: pa.b_lo, b_hi: pa.b_hi, g_lo: pa.g_lo, g_hi: pa.g_hi} END AS parent_mk,
-    CASE WHEN c.has_prev THEN {n: c.prev_n, b_lo: pv.b_lo, b_hi: pv.b_hi, g_lo: pv.g_lo, g_hi: pv.g_hi} END AS prev_mk,
-    CASE WHEN c.has_prev_year THEN {n: c.prev_year_n, b_lo: py.b_lo, b_hi: py.b_hi, g_lo: py.g_lo, g_hi: py.g_hi} END AS prev_year_mk
+SELECT c.level, c.code, c.period_kind, c.period_start, c.x.indicator AS indicator,
+    {n: CAST(round(c.x.n) AS BIGINT), b_lo: s.b_lo, b_hi: s.b_hi, g_lo: s.g_lo, g_hi: s.g_hi} AS mk,
+    CASE WHEN c.px.value IS NOT NULL THEN {n: CAST(round(c.px.n) AS BIGINT), b_lo: pa.b_lo, b_hi: pa.b_hi, g_lo: pa.g_lo, g_hi: pa.g_hi} END AS parent_mk,
+    CASE WHEN c.pvx.value IS NOT NULL THEN {n: CAST(round(c.pvx.n) AS BIGINT), b_lo: pv.b_lo, b_hi: pv.b_hi, g_lo: pv.g_lo, g_hi: pv.g_hi} END AS prev_mk,
+    CASE WHEN c.pyx.value IS NOT NULL THEN {n: CAST(round(c.pyx.n) AS BIGINT), b_lo: py.b_lo, b_hi: py.b_hi, g_lo: py.g_lo, g_hi: py.g_hi} END AS prev_year_mk
 FROM cur c
-LEFT JOIN iv s ON s.level = c.level AND s.code = c.code AND s.period_kind = c.period_kind
-    AND s.period_start = c.period_start AND s.indicator = c.indicator
-LEFT JOIN iv pa ON pa.level = c.parent_level AND pa.code = c.parent_code AND pa.period_kind = c.period_kind
-    AND pa.period_start = c.period_start AND pa.indicator = c.indicator
-LEFT JOIN iv pv ON pv.level = c.level AND pv.code = c.code AND pv.period_kind = c.period_kind
-    AND pv.period_start = c.prev_start AND pv.indicator = c.indicator
-LEFT JOIN iv py ON py.level = c.level AND py.code = c.code AND py.period_kind = c.period_kind
-    AND py.period_start = c.prev_year_start AND py.indicator = c.indicator
+LEFT JOIN iv s ON s.key = c.key
+LEFT JOIN iv pa ON pa.key = c.parent_key
+LEFT JOIN iv pv ON pv.key = c.prev_key
+LEFT JOIN iv py ON py.key = c.prev_year_key
+WHERE c.x.value IS NOT NULL

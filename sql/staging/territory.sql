@@ -12,11 +12,16 @@
 --   parent_code: code du territoire parent
 --   peer_group: groupe de pairs pour rang, pairs et quartile (code du département, ou FR)
 --   peer_gid: numéro du couple (niveau, groupe de pairs), pour partitionner vite
+--   tid: numéro du territoire (clé entière des calculs de masquage)
+--   parent_tid: numéro du territoire parent
 -- tests:
 --   - unique: level, code
 --   - not_null: level, code, peer_group
 --   - accepted_values: level in ('commune', 'epci', 'rpe', 'departement', 'region', 'france')
-SELECT *, CAST(dense_rank() OVER (ORDER BY level, peer_group) AS INTEGER) AS peer_gid
+SELECT u.*, p.tid AS parent_tid
+FROM (
+SELECT *, CAST(dense_rank() OVER (ORDER BY level, peer_group) AS INTEGER) AS peer_gid,
+    CAST(row_number() OVER (ORDER BY level, code) AS INTEGER) AS tid
 FROM (
 SELECT
     t.level, t.code, t.name, t.parent_level, t.parent_code, t.population,
@@ -29,3 +34,7 @@ FROM ref.territory t
 LEFT JOIN ref.commune_territory d ON t.level = 'commune' AND d.commune = t.code AND d.level = 'departement'
 QUALIFY row_number() OVER (PARTITION BY t.level, t.code ORDER BY d.code) = 1
 )
+) u
+LEFT JOIN (SELECT level, code, CAST(row_number() OVER (ORDER BY level, code) AS INTEGER) AS tid
+    FROM (SELECT DISTINCT level, code FROM ref.territory)) p
+    ON p.level = u.parent_level AND p.code = u.parent_code
