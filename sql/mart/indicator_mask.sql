@@ -32,7 +32,6 @@
 --   prev_mk: masque de la ligne de la période précédente
 --   prev_year_mk: masque de la ligne de la même période un an avant
 -- tests:
---   - unique: level, code, period_kind, period_start, indicator
 --   - not_null: mk
 WITH v AS (
     SELECT * FROM int.indicator_value
@@ -54,15 +53,14 @@ WITH v AS (
     JOIN (VALUES ('month', 0), ('quarter', 1), ('year', 2)) AS k(period_kind, kid) ON k.period_kind = v.period_kind
 ), l AS (
     -- every figure of the periods that groups need, with its parent's n
-    SELECT key, base, lid, parent_base, i, x.value AS value, CAST(round(x.n) AS BIGINT) AS n,
+    SELECT base + i AS key, base, lid, parent_base, i, x.value AS value, CAST(round(x.n) AS BIGINT) AS n,
         CAST(round(px.n) AS BIGINT) AS parent_n, px.value IS NOT NULL AS has_parent, code
     FROM (
-        SELECT vt.base + g.i AS key, vt.base, vt.lid, vt.parent_base, vt.code, g.i,
-            vt.ind[g.i] AS x, p.ind[g.i] AS px
+        SELECT vt.base, vt.lid, vt.parent_base, vt.code,
+            unnest(generate_series(1, len(vt.ind))) AS i, unnest(vt.ind) AS x, unnest(p.ind) AS px
         FROM vt
         LEFT JOIN v p ON p.level = vt.parent_level AND p.code = vt.parent_code
-            AND p.period_kind = vt.period_kind AND p.period_start = vt.period_start,
-        LATERAL (SELECT unnest(generate_series(1, len(vt.ind))) AS i) g
+            AND p.period_kind = vt.period_kind AND p.period_start = vt.period_start
     )
     WHERE x.value IS NOT NULL
 ), bd AS (
@@ -100,17 +98,16 @@ WITH v AS (
     )
     GROUP BY key
 ), cur AS (
-    SELECT c.level, c.code, c.period_kind, c.period_start, g.i,
-        c.base + g.i AS key, c.parent_base + g.i AS parent_key, c.prev_base + g.i AS prev_key, c.prev_year_base + g.i AS prev_year_key,
-        c.ind[g.i] AS x, p.ind[g.i] AS px, pv.ind[g.i] AS pvx, py.ind[g.i] AS pyx
+    SELECT c.level, c.code, c.period_kind, c.period_start, c.base, c.parent_base, c.prev_base, c.prev_year_base,
+        unnest(generate_series(1, len(c.ind))) AS i,
+        unnest(c.ind) AS x, unnest(p.ind) AS px, unnest(pv.ind) AS pvx, unnest(py.ind) AS pyx
     FROM (SELECT * FROM vt WHERE in_window_period(period_kind, period_start)) c
     LEFT JOIN v p ON p.level = c.parent_level AND p.code = c.parent_code
         AND p.period_kind = c.period_kind AND p.period_start = c.period_start
     LEFT JOIN v pv ON pv.level = c.level AND pv.code = c.code AND pv.period_kind = c.period_kind
         AND pv.period_start = CAST(c.period_start - to_months(period_months(c.period_kind)) AS DATE)
     LEFT JOIN v py ON py.level = c.level AND py.code = c.code AND py.period_kind = c.period_kind
-        AND py.period_start = CAST(c.period_start - INTERVAL 1 YEAR AS DATE),
-    LATERAL (SELECT unnest(generate_series(1, len(c.ind))) AS i) g
+        AND py.period_start = CAST(c.period_start - INTERVAL 1 YEAR AS DATE)
 )
 SELECT c.level, c.code, c.period_kind, c.period_start, c.x.indicator AS indicator,
     {n: CAST(round(c.x.n) AS BIGINT), b_lo: s.b_lo, b_hi: s.b_hi, g_lo: s.g_lo, g_hi: s.g_hi} AS mk,
@@ -118,8 +115,8 @@ SELECT c.level, c.code, c.period_kind, c.period_start, c.x.indicator AS indicato
     CASE WHEN c.pvx.value IS NOT NULL THEN {n: CAST(round(c.pvx.n) AS BIGINT), b_lo: pv.b_lo, b_hi: pv.b_hi, g_lo: pv.g_lo, g_hi: pv.g_hi} END AS prev_mk,
     CASE WHEN c.pyx.value IS NOT NULL THEN {n: CAST(round(c.pyx.n) AS BIGINT), b_lo: py.b_lo, b_hi: py.b_hi, g_lo: py.g_lo, g_hi: py.g_hi} END AS prev_year_mk
 FROM cur c
-LEFT JOIN iv s ON s.key = c.key
-LEFT JOIN iv pa ON pa.key = c.parent_key
-LEFT JOIN iv pv ON pv.key = c.prev_key
-LEFT JOIN iv py ON py.key = c.prev_year_key
+LEFT JOIN iv s ON s.key = c.base + c.i
+LEFT JOIN iv pa ON pa.key = c.parent_base + c.i
+LEFT JOIN iv pv ON pv.key = c.prev_base + c.i
+LEFT JOIN iv py ON py.key = c.prev_year_base + c.i
 WHERE c.x.value IS NOT NULL
