@@ -9,7 +9,7 @@ DEMO_DIR  ?= var/demo
 DEMO_DEP  ?= 35
 export CGO_ENABLED := 1
 
-.PHONY: all build demo test test-short bench refdata docs vet fmt clean
+.PHONY: all build demo test test-short bench bench-national refdata docs vet fmt clean
 
 all: build
 
@@ -30,8 +30,15 @@ test-short:
 	$(GO) test -tags $(TAGS) -short ./...
 
 # Benchmarks, each side by side with a bare DuckDB baseline in the same run.
-bench:
+bench: bench-national
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+# The national benchmark (issue 8): all of France, 60 months, generated once
+# into var/bench/national; ingest, transform, report and one new month timed
+# beside bare DuckDB, with peak RSS; results in docs/benchmarks.md and .json.
+# Extra flags: make bench-national BENCH_NATIONAL_FLAGS='-memory-limit 3GB'.
+bench-national: build
+	$(GO) run -tags $(TAGS) ./internal/benchnational/cmd/benchnational -bin $(BIN) $(BENCH_NATIONAL_FLAGS)
 
 # Re-derive data/territories and data/assets from the pinned npm packages
 # (needs node and npm; the derived files are committed, users never need this).
