@@ -77,7 +77,7 @@ type Step struct {
 	Baseline string  `json:"baseline,omitempty"`
 	Ratio    float64 `json:"ratio,omitempty"`
 	CPURatio float64 `json:"cpu_ratio,omitempty"` // CPU / the baseline's CPU: steadier than wall time on a shared machine
-	Part     bool    `json:"part,omitempty"` // a part of the step above (from its log) or a sum of steps
+	Part     bool    `json:"part,omitempty"`      // a part of the step above (from its log) or a sum of steps
 	Err      string  `json:"error,omitempty"`
 	Note     string  `json:"note,omitempty"`
 }
