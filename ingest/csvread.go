@@ -199,15 +199,18 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 	sc := &csvScan{utf8: true, plain: !sn.cp1252}
 	d := sn.delim
 	var (
-		line       int64 // lines seen so far
-		delims     int64 // delimiters on the data lines
-		firstBlank int64
-		rest       []byte
-		tails      []tailLine
+		line          int64 // lines seen so far
+		firstBlank    int64 // first blank line after the header
+		firstBadWidth int64 // first line with another number of fields
+		rest          []byte
+		tails         []tailLine
 	)
-	buf := make([]byte, 4<<20)
+	size := int64(4 << 20)
+	if st, err := f.Stat(); err == nil && st.Size()+1 < size {
+		size = st.Size() + 1
+	}
+	buf := make([]byte, size)
 	eof := false
-	// processLine handles a line one by one (header zone, tails, specials)
 	for !eof {
 		n, err := io.ReadFull(f, buf)
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
@@ -231,7 +234,10 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 		if sc.utf8 && !utf8.Valid(region) {
 			sc.utf8, sc.plain = false, false
 		}
-		// header zone: line by line
+		if sc.plain && bytes.IndexByte(region, '"') >= 0 {
+			sc.plain = false // quotes anywhere, the header included: the Go reader
+		}
+		// header zone
 		for line < headerLine && len(region) > 0 {
 			i := bytes.IndexByte(region, '\n')
 			if i < 0 {
@@ -243,47 +249,40 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 		if len(region) == 0 {
 			continue
 		}
-		nl := int64(bytes.Count(region, []byte{'\n'}))
-		if region[len(region)-1] != '\n' {
-			nl++ // last line without final newline
-		}
-		startLine := line + 1
-		line += nl
-		if sc.plain {
-			if bytes.IndexByte(region, '"') >= 0 {
-				sc.plain = false
+		// data lines, one by one (IndexByte and Count are vectorised)
+		for rem := region; len(rem) > 0; {
+			i := bytes.IndexByte(rem, '\n')
+			var l []byte
+			if i < 0 {
+				l, rem = rem, nil
+			} else {
+				l, rem = rem[:i], rem[i+1:]
 			}
-			delims += int64(bytes.Count(region, []byte{d}))
-			if firstBlank == 0 {
-				if i := blankLineIndex(region); i >= 0 {
-					firstBlank = startLine + int64(bytes.Count(region[:i], []byte{'\n'}))
-				}
+			line++
+			if !sc.plain {
+				continue
 			}
-			if !sc.padded && paddedCell(region, d) {
-				sc.padded = true
+			if n := len(l); n > 0 && l[n-1] == '\r' {
+				l = l[:n-1]
 			}
-			// lines of delimiters only: they start with the delimiter
-			for off := 0; off < len(region); {
-				var i int
-				if off == 0 && region[0] == d {
-					i = 0
-				} else {
-					j := bytes.Index(region[off:], []byte{'\n', d})
-					if j < 0 {
-						break
-					}
-					i = off + j + 1
+			if bytes.IndexByte(l, '\r') >= 0 {
+				sc.plain = false // a lone CR: readers disagree on it
+				continue
+			}
+			switch {
+			case len(bytes.Trim(l, " \t")) == 0:
+				if firstBlank == 0 {
+					firstBlank = line
 				}
-				e := bytes.IndexByte(region[i:], '\n')
-				if e < 0 {
-					e = len(region) - i
+			case bytes.Count(l, []byte{d}) != ncols-1:
+				if firstBadWidth == 0 {
+					firstBadWidth = line
 				}
-				if len(bytes.Trim(region[i:i+e], string([]byte{d})+" \t\r")) == 0 {
-					sc.emptyLines = append(sc.emptyLines, startLine+int64(bytes.Count(region[:i], []byte{'\n'})))
-				}
-				off = i + e
-				if off == i {
-					off++
+			case len(bytes.Trim(l, string([]byte{d})+" \t")) == 0:
+				sc.emptyLines = append(sc.emptyLines, line) // only delimiters: not a record
+			default:
+				if !sc.padded && paddedCell(l, d) {
+					sc.padded = true
 				}
 			}
 		}
@@ -310,7 +309,6 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 		rec := splitSimple(text, d)
 		if strings.TrimSpace(strings.ReplaceAll(text, string(d), "")) == "" || isTotalRow(rec) {
 			sc.lastDataLine = t.line - 1
-			delims -= int64(strings.Count(text, string(d)))
 			continue
 		}
 		break
@@ -319,7 +317,7 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 	if firstBlank != 0 && firstBlank <= sc.lastDataLine {
 		sc.plain = false
 	}
-	if sc.plain && delims != (sc.lastDataLine-headerLine)*int64(ncols-1) {
+	if firstBadWidth != 0 && firstBadWidth <= sc.lastDataLine {
 		sc.plain = false // some line has another number of fields: the Go reader says which
 	}
 	if sc.plain {

@@ -244,8 +244,8 @@ func TestInbox(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "population_35_2024.csv", popHeader+"35238;2024;1;1\n")
 	writeFile(t, dir, "population_35_2023.csv", popHeader+"99999;2023;1;1\n") // refused
-	writeFile(t, dir, "notes.csv", "a;b\n1;2\n")                            // unknown layout
-	writeFile(t, dir, "processed/old.csv", "x")                              // not taken again
+	writeFile(t, dir, "notes.csv", "a;b\n1;2\n")                              // unknown layout
+	writeFile(t, dir, "processed/old.csv", "x")                               // not taken again
 	res, err := Inbox(ctx, db, dir, Options{Secret: testSecret})
 	if err == nil {
 		t.Error("want an error for the refused and failed files")
@@ -293,17 +293,17 @@ func TestLoadReference(t *testing.T) {
 		}
 	}
 	checks := map[string]int64{
-		"SELECT count(*) FROM ref.territory WHERE level = 'france'":                                              1,
-		"SELECT count(*) FROM ref.territory WHERE level = 'departement'":                                         101,
-		"SELECT count(*) FROM ref.territory WHERE level = 'region'":                                              18,
-		"SELECT count(*) FROM ref.territory WHERE level = 'commune' AND code = '35238' AND parent_level = 'epci'": 1,
-		"SELECT count(*) FROM ref.territory WHERE code = '97701' AND parent_code = 'FR'":                         1,
-		"SELECT count(*) FROM ref.territory WHERE level = 'epci' AND code = '243500139' AND parent_code = '35'":  1,
-		"SELECT count(*) FROM ref.commune_territory WHERE commune = '35238'":                                     5,
-		"SELECT count(*) FROM ref.commune_territory WHERE commune = '97701'":                                     2,
-		"SELECT count(*) FROM ref.commune_merge WHERE old_code = '01003' AND code = '01165'":                     1,
+		"SELECT count(*) FROM ref.territory WHERE level = 'france'":                                                    1,
+		"SELECT count(*) FROM ref.territory WHERE level = 'departement'":                                               101,
+		"SELECT count(*) FROM ref.territory WHERE level = 'region'":                                                    18,
+		"SELECT count(*) FROM ref.territory WHERE level = 'commune' AND code = '35238' AND parent_level = 'epci'":      1,
+		"SELECT count(*) FROM ref.territory WHERE code = '97701' AND parent_code = 'FR'":                               1,
+		"SELECT count(*) FROM ref.territory WHERE level = 'epci' AND code = '243500139' AND parent_code = '35'":        1,
+		"SELECT count(*) FROM ref.commune_territory WHERE commune = '35238'":                                           5,
+		"SELECT count(*) FROM ref.commune_territory WHERE commune = '97701'":                                           2,
+		"SELECT count(*) FROM ref.commune_merge WHERE old_code = '01003' AND code = '01165'":                           1,
 		"SELECT count(*) FROM (SELECT commune FROM ref.commune_territory GROUP BY commune, level HAVING count(*) > 1)": 0,
-		"SELECT count(*) FROM ref.territory WHERE level = 'france' AND population BETWEEN 60000000 AND 70000000":    1,
+		"SELECT count(*) FROM ref.territory WHERE level = 'france' AND population BETWEEN 60000000 AND 70000000":       1,
 	}
 	for q, want := range checks {
 		if got := count(t, db, q); got != want {
