@@ -36,7 +36,7 @@ type Dataset struct {
 	NextRows   map[string]int64 `json:"next_rows"`
 	Generated  time.Duration    `json:"generated_ns"` // time the generator took (both sets), when made
 	GeneratedT string           `json:"generated_at"`
-	Cached     bool             `json:"-"` // taken from the cache by this run
+	Cached     bool             `json:"cached"` // taken from the cache by this run
 }
 
 // TotalRows is the rows of every source of the base set.

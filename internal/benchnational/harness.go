@@ -320,6 +320,9 @@ func (h *harness) run(ctx context.Context) error {
 	st = h.step("transform", "transform --full-refresh (command)", "observatoire transform --full-refresh", p)
 	tl := parseTransformLog(p.Stderr)
 	st.Count = tl.Rows
+	if nm, nf, ok := parseTransformDone(p.Stdout); ok {
+		st.Note = fmt.Sprintf("%d models, %d data tests failed", nm, nf)
+	}
 	fail(st, p)
 	transformOK := p.ExitErr == nil
 	cmdWall := st.Wall
@@ -364,7 +367,7 @@ func (h *harness) run(ctx context.Context) error {
 	mtl := parseTransformLog(p.Stderr)
 	st.Count = mtl.Rows
 	h.res.Month = mtl.Models
-	st.Note = fmt.Sprintf("full_refresh=%s, window %s..%s; snapshot %.1fs", mtl.FullRefresh, mtl.Since, mtl.Until, mtl.Snapshot.Seconds())
+	st.Note = fmt.Sprintf("full_refresh=%s, window %s..%s; of which analyst snapshot %.1fs", mtl.FullRefresh, mtl.Since, mtl.Until, mtl.Snapshot.Seconds())
 	if mtl.FullRefresh != "false" {
 		h.res.Warnings = append(h.res.Warnings, "the new month's transform did not run incrementally (full_refresh="+mtl.FullRefresh+")")
 	}

@@ -220,6 +220,13 @@ func TestParsers(t *testing.T) {
 	if !ok || nf != 83 || read != 24257 || acc != 24230 || rej != 27 {
 		t.Errorf("ingest total: %v %d %d %d %d", ok, nf, read, acc, rej)
 	}
+	if nm, nf, ok := parseTransformDone("transform: 26 models, 0 data tests failed\n"); !ok || nm != 26 || nf != 0 {
+		t.Errorf("transform done: %v %d %d", ok, nm, nf)
+	}
+	if bs := ingestBySource([]IngestFile{{Source: "a", Seconds: 1}, {Source: "a", Seconds: 1}, {Source: "a", Seconds: 1}, {Source: "a", Seconds: 1}, {Source: "a", Seconds: 1},
+		{Source: "a", Seconds: 1}, {Source: "a", Seconds: 1}, {Source: "a", Seconds: 1}, {Source: "a", Seconds: 1}, {Source: "a", Seconds: 3}}); len(bs) != 1 || bs[0].FirstDecile != 1 || bs[0].LastDecile != 3 || bs[0].Seconds != 12 {
+		t.Errorf("by source: %+v", bs)
+	}
 	pages, sa, d, ok := parseReport("report: 86 pages, 15 standalone files in 14.535s (6 pages/s)\n")
 	if !ok || pages != 86 || sa != 15 || d != 14535*time.Millisecond {
 		t.Errorf("report: %v %d %d %v", ok, pages, sa, d)

@@ -97,6 +97,11 @@ type IngestSource struct {
 	Seconds  float64 `json:"seconds"`
 	Refused  int     `json:"refused"`
 	Failed   int     `json:"failed"`
+	// FirstDecile and LastDecile are the mean seconds per file of the first
+	// and last tenth of the source's files: a growth means per-file work
+	// that grows with the warehouse.
+	FirstDecile float64 `json:"first_decile_s_per_file"`
+	LastDecile  float64 `json:"last_decile_s_per_file"`
 	// BareSeconds is the bare baseline's time for the same source (0 when
 	// it has none: the XLSX workbooks).
 	BareSeconds float64 `json:"bare_seconds"`
@@ -136,7 +141,9 @@ func relToData(p string) string {
 
 func ingestBySource(files []IngestFile) []IngestSource {
 	m := map[string]*IngestSource{}
+	secs := map[string][]float64{}
 	for _, f := range files {
+		secs[f.Source] = append(secs[f.Source], f.Seconds)
 		s := m[f.Source]
 		if s == nil {
 			s = &IngestSource{Source: f.Source}
@@ -155,6 +162,10 @@ func ingestBySource(files []IngestFile) []IngestSource {
 	}
 	var out []IngestSource
 	for _, s := range m {
+		xs := secs[s.Source]
+		if n := len(xs) / 10; n > 0 {
+			s.FirstDecile, s.LastDecile = mean(xs[:n]), mean(xs[len(xs)-n:])
+		}
 		out = append(out, *s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seconds > out[j].Seconds })
@@ -221,4 +232,26 @@ func parseReport(stdout string) (pages, standalone int64, d time.Duration, ok bo
 	}
 	d, _ = time.ParseDuration(m[3])
 	return atoi(m[1]), atoi(m[2]), d, true
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	var t float64
+	for _, x := range xs {
+		t += x
+	}
+	return t / float64(len(xs))
+}
+
+var transformDoneRE = regexp.MustCompile(`transform: (\d+) models, (\d+) data tests failed`)
+
+// parseTransformDone reads "transform: N models, K data tests failed".
+func parseTransformDone(stdout string) (models, failed int64, ok bool) {
+	m := transformDoneRE.FindStringSubmatch(stdout)
+	if m == nil {
+		return 0, 0, false
+	}
+	return atoi(m[1]), atoi(m[2]), true
 }

@@ -41,7 +41,17 @@ func main() {
 	flag.StringVar(&c.Results, "results", c.Results, "Markdown results file whose generated section is replaced (empty = none)")
 	flag.StringVar(&c.JSON, "json", c.JSON, "machine-readable results (empty = none)")
 	flag.BoolVar(&c.Keep, "keep", c.Keep, "keep the warehouses of the work folder")
+	render := flag.Bool("render", false, "only rewrite the results file from the JSON results (no run)")
 	flag.Parse()
+	if *render {
+		res, err := benchnational.Rerender(c.JSON, c.Results)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchnational:", err)
+			os.Exit(1)
+		}
+		fmt.Print(res.Markdown())
+		return
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchnational:", err)
