@@ -181,7 +181,10 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	h.res.Machine.LoadAfter, _ = loadAvg1()
 	h.res.Duration = time.Since(t0).Seconds()
 	h.res.Goals = goals(h.res)
-	if werr := h.write(); werr != nil {
+	if ctx.Err() != nil {
+		// An interrupted run is not a result: the previous one stays published.
+		err = errors.Join(err, fmt.Errorf("benchnational: interrupted (%w); %s and %s left as they were", ctx.Err(), c.Results, c.JSON))
+	} else if werr := h.write(); werr != nil {
 		err = errors.Join(err, werr)
 	}
 	if !c.Keep {
