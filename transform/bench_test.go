@@ -237,3 +237,38 @@ func BenchmarkTransformOneMonth(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTransformVsBare alternates, on the same warehouse, a full run
+// through the runner and the replay of its statements on bare DuckDB, so
+// that both see the same machine load; it reports both times and their
+// ratio (goal: ratio <= 1.1).
+func BenchmarkTransformVsBare(b *testing.B) {
+	db := benchDB(b)
+	ctx := context.Background()
+	res, err := Run(ctx, db, Options{FullRefresh: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	var runner, bare time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, err := Run(ctx, db, Options{FullRefresh: true, RunID: int64(i)}); err != nil {
+			b.Fatal(err)
+		}
+		runner += time.Since(t0)
+		t0 = time.Now()
+		if err := replay(ctx, conn, res.Statements); err != nil {
+			b.Fatal(err)
+		}
+		bare += time.Since(t0)
+	}
+	b.ReportMetric(runner.Seconds()/float64(b.N), "runner_s/op")
+	b.ReportMetric(bare.Seconds()/float64(b.N), "bare_s/op")
+	b.ReportMetric(runner.Seconds()/bare.Seconds(), "ratio")
+}

@@ -357,70 +357,114 @@ func (r *runner) exists(ctx context.Context, m Model) (bool, error) {
 	return n > 0, nil
 }
 
-// build makes one model in its own transaction.
+// dbtx is what a connection and a transaction have in common.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// build makes one model. A full build creates the table under a temporary
+// name (model__new), runs the data tests on it, and only then swaps it for
+// the previous table in one short transaction; on failure the temporary
+// table is dropped and the previous table was never touched. An incremental
+// build deletes and re-inserts the window and runs the tests in one
+// transaction, rolled back on failure. Views and macros are created in a
+// transaction of their own.
 func (r *runner) build(ctx context.Context, m Model, mr *ModelResult, exists bool) (err error) {
-	tx, err := r.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
 	var failures []testFailure
 	defer func() {
-		if err != nil {
-			tx.Rollback()
-		} else if cerr := tx.Commit(); cerr != nil {
-			err = fmt.Errorf("commit: %w", cerr)
-		}
 		// Failing rows are recorded whatever became of the model.
 		if rerr := r.recordFailures(ctx, m, failures); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
-	switch m.Kind {
-	case "view":
-		return r.exec(ctx, tx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\n%s", m.Name, m.SQL))
-	case "macro":
-		return r.exec(ctx, tx, m.SQL)
-	}
-	body := m.SQL
-	if m.Incremental != "" {
-		body = fmt.Sprintf("SELECT * FROM (\n%s\n) WHERE %s", m.SQL, m.Incremental)
-	}
-	target := m.Name
-	if mr.Mode == "full" {
-		if m.SelfSchema != "" && !exists {
-			if err := r.exec(ctx, tx, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", m.Name, m.SelfSchema)); err != nil {
-				return fmt.Errorf("create %s: %w", m.Name, err)
+	if m.Kind != "table" || mr.Mode != "full" {
+		tx, err := r.conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				tx.Rollback()
+			} else if cerr := tx.Commit(); cerr != nil {
+				err = fmt.Errorf("commit: %w", cerr)
 			}
+		}()
+		switch m.Kind {
+		case "view":
+			return r.exec(ctx, tx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\n%s", m.Name, m.SQL))
+		case "macro":
+			return r.exec(ctx, tx, m.SQL)
 		}
-		tmp := m.Name + "__new"
-		if err := r.exec(ctx, tx, "DROP TABLE IF EXISTS "+tmp); err != nil {
-			return err
-		}
-		if err := r.exec(ctx, tx, fmt.Sprintf("CREATE TABLE %s AS\n%s", tmp, body)); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+tmp).Scan(&mr.Rows); err != nil {
-			return err
-		}
-		target = tmp
-	} else {
 		if err := r.exec(ctx, tx, fmt.Sprintf("DELETE FROM %s WHERE %s", m.Name, m.Incremental)); err != nil {
 			return err
 		}
-		q := fmt.Sprintf("INSERT INTO %s BY NAME\n%s", m.Name, body)
+		q := fmt.Sprintf("INSERT INTO %s BY NAME\nSELECT * FROM (\n%s\n) WHERE %s", m.Name, m.SQL, m.Incremental)
 		r.res.Statements = append(r.res.Statements, q)
 		res, err := tx.ExecContext(ctx, q)
 		if err != nil {
 			return err
 		}
 		mr.Rows, _ = res.RowsAffected()
-		target = fmt.Sprintf("(SELECT * FROM %s WHERE %s)", m.Name, m.Incremental)
+		failures, err = r.runTests(ctx, tx, m, mr, fmt.Sprintf("(SELECT * FROM %s WHERE %s)", m.Name, m.Incremental))
+		return err
 	}
+
+	body := m.SQL
+	if m.Incremental != "" {
+		body = fmt.Sprintf("SELECT * FROM (\n%s\n) WHERE %s", m.SQL, m.Incremental)
+	}
+	if m.SelfSchema != "" && !exists {
+		if err := r.exec(ctx, r.conn, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", m.Name, m.SelfSchema)); err != nil {
+			return fmt.Errorf("create %s: %w", m.Name, err)
+		}
+	}
+	tmp := m.Name + "__new"
+	if err := r.exec(ctx, r.conn, "DROP TABLE IF EXISTS "+tmp); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil { // the previous table stays; the new one goes
+			r.conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp)
+		}
+	}()
+	if err := r.exec(ctx, r.conn, fmt.Sprintf("CREATE TABLE %s AS\n%s", tmp, body)); err != nil {
+		return err
+	}
+	if err := r.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+tmp).Scan(&mr.Rows); err != nil {
+		return err
+	}
+	if failures, err = r.runTests(ctx, r.conn, m, mr, tmp); err != nil {
+		return err
+	}
+	tx, err := r.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := r.exec(ctx, tx, "DROP TABLE IF EXISTS "+m.Name); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := r.exec(ctx, tx, fmt.Sprintf("ALTER TABLE %s RENAME TO %s", tmp, m.Table)); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// runTests runs the data tests of m on target; an error-severity failure
+// is returned as an error, with every failure in the list.
+func (r *runner) runTests(ctx context.Context, q dbtx, m Model, mr *ModelResult, target string) ([]testFailure, error) {
+	var failures []testFailure
 	var failed []string
 	for _, t := range m.Tests {
-		f, err := r.runTest(ctx, tx, t, target)
+		f, err := r.runTest(ctx, q, t, target)
 		if err != nil {
-			return fmt.Errorf("data test %s: %w", t.Name, err)
+			return failures, fmt.Errorf("data test %s: %w", t.Name, err)
 		}
 		if f.n == 0 {
 			continue
@@ -437,17 +481,9 @@ func (r *runner) build(ctx context.Context, m Model, mr *ModelResult, exists boo
 		}
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("data tests failed: %s", strings.Join(failed, ", "))
+		return failures, fmt.Errorf("data tests failed: %s", strings.Join(failed, ", "))
 	}
-	if mr.Mode == "full" {
-		if err := r.exec(ctx, tx, "DROP TABLE IF EXISTS "+m.Name); err != nil {
-			return err
-		}
-		if err := r.exec(ctx, tx, fmt.Sprintf("ALTER TABLE %s__new RENAME TO %s", m.Name, m.Table)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return failures, nil
 }
 
 type testFailure struct {
@@ -456,7 +492,7 @@ type testFailure struct {
 	rows []string
 }
 
-func (r *runner) runTest(ctx context.Context, tx *sql.Tx, t DataTest, target string) (testFailure, error) {
+func (r *runner) runTest(ctx context.Context, tx dbtx, t DataTest, target string) (testFailure, error) {
 	f := testFailure{test: t}
 	q := fmt.Sprintf("SELECT count(*) OVER () AS n, CAST(to_json(f) AS VARCHAR) FROM (\n%s\n) f LIMIT %d",
 		strings.ReplaceAll(t.Query, "{{this}}", target), maxFailRows)
