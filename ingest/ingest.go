@@ -60,6 +60,7 @@ type Options struct {
 	Period         string    // force the period ("2025-03", "2025") when the file name does not give it
 	Sender         string    // force the sender (département, RPE...) when the file name does not give it
 	Progress       io.Writer // progress bar target when it is a TTY; nil = none
+	NoBatch        bool      // load every file alone (batch.go); for tests and comparisons
 	Log            *slog.Logger
 }
 

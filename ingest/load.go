@@ -94,15 +94,31 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 		l.close()
 		return nil, fmt.Errorf("ingest macros: %w", err)
 	}
-	// The validation query is a chain of projections; DuckDB's filter
-	// pushdown would push "WHERE _ok" down through them, substituting every
-	// intermediate column by its expression: a tree many times larger, 4-5x
-	// slower. Off for this connection while it loads (reset on close).
-	if _, err := l.conn.ExecContext(ctx, "SET disabled_optimizers = 'filter_pushdown'"); err != nil {
-		l.conn.Close()
-		return nil, err
+	if !opt.DryRun {
+		if err := refreshPending(ctx, l.conn); err != nil {
+			l.close()
+			return nil, err
+		}
 	}
 	return l, nil
+}
+
+// validating runs a validation statement. The validation query is a chain
+// of projections; DuckDB's filter pushdown would push "WHERE _ok" down
+// through them, substituting every intermediate column by its expression: a
+// tree many times larger, 4-5x slower. It is off for these statements only:
+// the others (file_id = x on a raw table) need it to skip row groups by
+// their zone maps instead of scanning the whole table, which made the
+// per-file cost grow with the warehouse.
+func (l *loader) validating(ctx context.Context, s string, args ...any) (sql.Result, error) {
+	if _, err := l.conn.ExecContext(ctx, "SET disabled_optimizers = 'filter_pushdown'"); err != nil {
+		return nil, err
+	}
+	r, err := l.conn.ExecContext(ctx, s, args...)
+	if _, rerr := l.conn.ExecContext(context.Background(), "RESET disabled_optimizers"); rerr != nil && err == nil {
+		err = rerr
+	}
+	return r, err
 }
 
 // close discards the connection instead of returning it to the pool: it
@@ -120,14 +136,10 @@ func (l *loader) run(ctx context.Context, paths []string, after func(*FileResult
 	var res Result
 	months := map[time.Time]bool{}
 	var errs []error
-	for _, p := range paths {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		fr, ms, all := l.loadFile(ctx, p)
+	finish := func(fr FileResult, ms []time.Time, all bool) {
 		if after != nil {
 			if err := after(&fr); err != nil {
-				errs = append(errs, fmt.Errorf("%s: move: %w", p, err))
+				errs = append(errs, fmt.Errorf("%s: move: %w", fr.Path, err))
 			}
 		}
 		if fr.Err != nil {
@@ -141,6 +153,61 @@ func (l *loader) run(ctx context.Context, paths []string, after func(*FileResult
 		}
 		res.AllPeriods = res.AllPeriods || all
 		res.Files = append(res.Files, fr)
+	}
+	// Consecutive files of one layout wait in a batch (batch.go); anything
+	// else first flushes it, so that results keep the order of paths.
+	var pending []batchItem
+	var pendingKey string
+	var pendingBytes int64
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		frs, ms := l.loadBatch(ctx, pending)
+		for i, fr := range frs {
+			if i == 0 {
+				finish(fr, ms, false)
+			} else {
+				finish(fr, nil, false)
+			}
+		}
+		pending, pendingBytes = nil, 0
+	}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			flush()
+			return res, err // the RPE territories are refreshed by the next run
+		}
+		j, fr, done := l.prepare(ctx, p)
+		if done {
+			flush()
+			finish(fr, nil, false)
+			continue
+		}
+		key, ok := batchKey(j)
+		if ok && !l.opt.NoBatch {
+			dup := false
+			for _, it := range pending {
+				dup = dup || it.j.sha == j.sha
+			}
+			if len(pending) > 0 && (key != pendingKey || dup || pendingBytes+j.size > batchMaxBytes || len(pending) >= batchMaxFiles) {
+				flush()
+			}
+			j.sn.records, j.sn.lines = nil, nil // the header search is over; a batch holds many jobs
+			pending = append(pending, batchItem{j: j, fr: fr})
+			pendingKey, pendingBytes = key, pendingBytes+j.size
+			continue
+		}
+		flush()
+		fr, ms, all := l.loadPrepared(ctx, j, fr)
+		j.release()
+		finish(fr, ms, all)
+	}
+	flush()
+	if !l.opt.DryRun {
+		if err := refreshPending(ctx, l.conn); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for m := range months {
 		res.Months = append(res.Months, m)
@@ -167,6 +234,8 @@ type job struct {
 	book  *xlsxBook
 	sheet string
 	jdoc  *jsonDoc
+
+	bar *progressBar
 
 	sender, period string
 	month          string // "2025-03" when the file's period is a month
@@ -213,6 +282,13 @@ func (l *loader) candidates() []*Profile {
 // pick chooses the best profile and header row among candidate rows.
 // rows[i] is on line lines[i]; sheet names the sheet (XLSX).
 func (l *loader) pick(j *job, rows [][]string, lines []int64, sheet string, best **match, bestLine *int64, bestSheet *string, bestRank *[3]int) {
+	norms := make([][]string, min(len(rows), maxHeaderRows))
+	for i := range norms {
+		norms[i] = make([]string, len(rows[i]))
+		for k, h := range rows[i] {
+			norms[i][k] = normHeader(h)
+		}
+	}
 	for _, p := range l.candidates() {
 		if p.Format.Sheet != "" && sheet != "" && !strings.EqualFold(p.Format.Sheet, sheet) {
 			continue
@@ -228,7 +304,7 @@ func (l *loader) pick(j *job, rows [][]string, lines []int64, sheet string, best
 			if p.Format.HeaderRow > 0 && lines[i] != int64(p.Format.HeaderRow) {
 				continue
 			}
-			m := p.matchHeader(row)
+			m := p.matchNormHeader(row, norms[i])
 			rank := [3]int{0, m.score, 0}
 			if m.ok() {
 				rank[0] = 1
@@ -406,9 +482,22 @@ func (l *loader) resolveKey(j *job) error {
 
 // loadFile loads one file in one transaction.
 func (l *loader) loadFile(ctx context.Context, path string) (fr FileResult, months []time.Time, all bool) {
+	j, fr, done := l.prepare(ctx, path)
+	if done {
+		return fr, nil, false
+	}
+	defer j.release()
+	return l.loadPrepared(ctx, j, fr)
+}
+
+// prepare recognises a file (profile, header, sender, period), scans and
+// hashes it, and looks it up in the ledger. done is set when nothing more
+// is to be done: the file failed or is unchanged (fr says which).
+// Otherwise the caller loads j (loadPrepared, or a batch) and releases it.
+func (l *loader) prepare(ctx context.Context, path string) (j *job, fr FileResult, done bool) {
 	fr.Path = path
 	t00 := time.Now()
-	j := &job{path: path, kind: fileKind(path, "")}
+	j = &job{path: path, kind: fileKind(path, "")}
 	if l.opt.Profile != "" {
 		for _, p := range l.candidates() {
 			if p.Format.Kind != "" {
@@ -416,23 +505,18 @@ func (l *loader) loadFile(ctx context.Context, path string) (fr FileResult, mont
 			}
 		}
 	}
-	fail := func(err error) (FileResult, []time.Time, bool) {
+	fail := func(err error) (*job, FileResult, bool) {
+		j.release()
 		fr.Status = StatusFailed
 		var e *Error
 		if !errors.As(err, &e) {
 			err = &Error{File: path, Err: err}
 		}
 		fr.Err = err
-		return fr, nil, false
+		return nil, fr, true
 	}
 	if err := l.identify(j); err != nil {
-		if j.book != nil {
-			j.book.Close()
-		}
 		return fail(err)
-	}
-	if j.book != nil {
-		defer j.book.Close()
 	}
 	fr.Source, fr.Profile = j.p.Source, j.p.Name
 	for name, spec := range j.p.Columns {
@@ -444,11 +528,10 @@ func (l *loader) loadFile(ctx context.Context, path string) (fr FileResult, mont
 		return fail(&Error{File: path, Reason: err.Error()})
 	}
 	debugf(t00, "identified")
-	bar := l.newBar(path)
-	defer bar.done()
+	j.bar = l.newBar(path)
 	var err error
 	if j.kind == "csv" {
-		j.scan, err = scanCSV(path, j.sn, j.headerLine, len(j.header), bar.bytes)
+		j.scan, err = scanCSV(path, j.sn, j.headerLine, len(j.header), j.bar.bytes)
 		if err == nil {
 			j.sha, j.size = j.scan.sha, j.scan.size
 		}
@@ -463,15 +546,35 @@ func (l *loader) loadFile(ctx context.Context, path string) (fr FileResult, mont
 	var prev int64
 	err = l.conn.QueryRowContext(ctx, `SELECT file_id FROM meta.file_ledger WHERE sha256 = ? AND replaced_by IS NULL ORDER BY file_id DESC LIMIT 1`, j.sha).Scan(&prev)
 	if err == nil {
+		j.release()
 		fr.Status, fr.FileID = StatusUnchanged, prev
 		l.conn.QueryRowContext(ctx, `SELECT sender, period, rows_read, rows_loaded, rows_rejected FROM meta.file_ledger WHERE file_id = ?`, prev).
 			Scan(&fr.Sender, &fr.Period, &fr.Read, &fr.Accepted, &fr.Rejected)
-		return fr, nil, false
+		return nil, fr, true
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return fail(err)
 	}
+	return j, fr, false
+}
+
+// release frees what a prepared job holds (an open workbook, its progress bar).
+func (j *job) release() {
+	if j == nil {
+		return
+	}
+	if j.book != nil {
+		j.book.Close()
+		j.book = nil
+	}
+	j.bar.done()
+	j.bar = nil
+}
+
+// loadPrepared loads a prepared file in its own transaction.
+func (l *loader) loadPrepared(ctx context.Context, j *job, fr FileResult) (_ FileResult, months []time.Time, all bool) {
+	t00 := time.Now()
 	debugf(t00, "before transact")
-	fr, months, all, err = l.transact(ctx, j, fr, bar)
+	fr, months, all, err := l.transact(ctx, j, fr, j.bar)
 	debugf(t00, "after transact")
 	if err != nil {
 		if fr.Status == "" {
@@ -479,7 +582,7 @@ func (l *loader) loadFile(ctx context.Context, path string) (fr FileResult, mont
 		}
 		var e *Error
 		if !errors.As(err, &e) {
-			err = &Error{File: path, Err: err}
+			err = &Error{File: j.path, Err: err}
 		}
 		fr.Err = err
 		return fr, nil, false

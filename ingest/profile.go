@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"golang.org/x/text/runes"
@@ -375,6 +377,16 @@ func Profiles(dir string) ([]*Profile, error) {
 var stripMarks = runes.Remove(runes.In(unicode.Mn))
 
 func stripAccents(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii { // nothing to strip: the common case, and the transform chain allocates
+		return s
+	}
 	t := transform.Chain(norm.NFD, stripMarks, norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {
@@ -425,16 +437,37 @@ type match struct {
 
 // matchHeader lines the profile up with a header row.
 func (p *Profile) matchHeader(header []string) *match {
-	m := &match{p: p, col: map[string]int{}, header: map[string]string{}}
-	c, _ := contractFor(p.Source)
 	norm := make([]string, len(header))
 	for i, h := range header {
 		norm[i] = normHeader(h)
 	}
+	return p.matchNormHeader(header, norm)
+}
+
+// normName is normHeader of a name written in a profile, memoised: the
+// profiles' names are a small fixed set, and identify compares them with
+// every candidate header row of every file.
+func normName(s string) string {
+	if v, ok := normNameCache.Load(s); ok {
+		return v.(string)
+	}
+	v := normHeader(s)
+	normNameCache.Store(s, v)
+	return v
+}
+
+var normNameCache sync.Map
+
+// matchNormHeader is matchHeader with the row already normalised (norm[i]
+// = normHeader(header[i])), so that one row is normalised once for all the
+// profiles it is compared with.
+func (p *Profile) matchNormHeader(header, norm []string) *match {
+	m := &match{p: p, col: map[string]int{}, header: map[string]string{}}
+	c, _ := contractFor(p.Source)
 	used := make([]bool, len(header))
 	byName := func(spec ColumnSpec) int {
 		for _, n := range spec.Names {
-			nn := normHeader(n)
+			nn := normName(n)
 			for i := range header {
 				if !used[i] && norm[i] == nn && nn != "" {
 					return i
@@ -499,7 +532,7 @@ func (p *Profile) matchHeader(header []string) *match {
 		m.score += 2
 	}
 	for _, d := range p.Drop {
-		nd := normHeader(d)
+		nd := normName(d)
 		for i := range header {
 			if !used[i] && norm[i] == nd {
 				used[i] = true

@@ -36,6 +36,24 @@ func (l *loader) newBar(path string) *progressBar {
 	return &progressBar{bar: b}
 }
 
+// newBatchBar is the bar of a batch of small files (see batch.go): its
+// steps are described, its length is the batch's bytes.
+func (l *loader) newBatchBar(size int64, files int) *progressBar {
+	f, ok := l.opt.Progress.(*os.File)
+	if !ok || f == nil || !(isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
+		return nil
+	}
+	b := progressbar.NewOptions64(size,
+		progressbar.OptionSetWriter(f),
+		progressbar.OptionSetDescription(itoa(int64(files))+" files"),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(30),
+	)
+	return &progressBar{bar: b}
+}
+
 func (p *progressBar) bytes(n int64) {
 	if p != nil {
 		p.bar.Set64(n)

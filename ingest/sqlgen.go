@@ -62,6 +62,14 @@ type plan struct {
 	usedCols  []bool // source columns the plan reads
 	unpivoted bool
 	grouped   bool
+
+	// batch plans (several files in one pass, see batch.go): _src also has
+	// _fid (the file's ledger id) and _month (its month); validated is the
+	// pipeline with _fid, and insertValidated / quarValidated read the
+	// temp table _val it was stored in.
+	batch           bool
+	insertValidated string
+	quarValidated   string
 }
 
 func literalText(s string) string {
@@ -83,9 +91,14 @@ func dateBound(y float64, upper bool, now time.Time) string {
 }
 
 // buildPlan writes the validation SQL of a job.
-func buildPlan(j *job, now time.Time) (*plan, error) {
+func buildPlan(j *job, now time.Time) (*plan, error) { return buildPlanFor(j, now, false) }
+
+// buildPlanFor writes the validation SQL of a job, or, when batch is set,
+// of a batch of files like it (same profile and header): the file id and
+// the month then come from the records (_fid, _month) instead of literals.
+func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 	c, p, m := j.c, j.p, j.m
-	pl := &plan{usedCols: make([]bool, len(j.header))}
+	pl := &plan{usedCols: make([]bool, len(j.header)), batch: batch}
 	ncols := len(j.header)
 
 	// _rows: the non-empty records
@@ -157,6 +170,9 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 		return id("h_" + f)
 	}
 	sel = append(sel, "r.line", "r._extra")
+	if batch {
+		sel = append(sel, "r._fid", "r._month")
+	}
 	for _, f := range c.Fields {
 		sel = append(sel, text[f.Name]+" AS "+id("t_"+f.Name))
 		if strings.HasPrefix(colName[f.Name], "r.") {
@@ -240,7 +256,9 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 		case TPseudonymList:
 			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(coalesce(%s, ''), '\\s*[|;,]\\s*'), x -> trim(x) <> ''), x -> ing_pseudo(x))", t)
 		case TMonth:
-			if j.month != "" {
+			if batch {
+				e = "t._month"
+			} else if j.month != "" {
 				e = "DATE " + q(j.month+"-01")
 			} else if f.DateOf != "" {
 				e = "CAST(date_trunc('month', " + dateFn + "(" + id("t_"+f.DateOf) + ")) AS DATE)"
@@ -345,6 +363,9 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 	items = append(items, `{'c': '(record)', 'v': NULL::VARCHAR, 'r': "e__row"}`)
 	var out []string
 	out = append(out, "line")
+	if batch {
+		out = append(out, "_fid")
+	}
 	for _, f := range c.Fields {
 		out = append(out, id(f.Name))
 	}
@@ -357,7 +378,7 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 
 	pl.quar = "INSERT INTO meta.quarantine SELECT DISTINCT $1, line, e.c, e.v, e.r FROM (SELECT line, unnest(_err) AS e FROM (" + pl.pipeline + ") WHERE NOT _ok)"
 	// the quarantine pass after the load: only the records that did not load
-	pl.quarAfter = strings.ReplaceAll(pl.quar, "{SRC}", fmt.Sprintf("(SELECT * FROM _src WHERE line NOT IN (SELECT line FROM %s WHERE file_id = $1))", c.Table))
+	pl.quarAfter = strings.ReplaceAll(pl.quar, "{SRC}", "(SELECT * FROM _src WHERE line NOT IN (SELECT line FROM _loaded))")
 	pl.quar = strings.ReplaceAll(pl.quar, "{SRC}", "_src")
 	pl.pipeline = strings.ReplaceAll(pl.pipeline, "{SRC}", "_src")
 
@@ -394,6 +415,13 @@ func buildPlan(j *job, now time.Time) (*plan, error) {
 			by = append(by, id(b))
 		}
 		pl.insert += " GROUP BY " + strings.Join(by, ", ")
+	}
+	if batch {
+		if pl.unpivoted || pl.grouped {
+			return nil, fmt.Errorf("profile %s: wide or grouped layouts load one file at a time", p.Name)
+		}
+		pl.insertValidated = fmt.Sprintf("INSERT INTO %s (file_id, line, %s) SELECT _fid, line, %s FROM _val WHERE _ok", c.Table, strings.Join(cols, ", "), strings.Join(vals, ", "))
+		pl.quarValidated = "INSERT INTO meta.quarantine SELECT DISTINCT _fid, line, e.c, e.v, e.r FROM (SELECT _fid, line, unnest(_err) AS e FROM _val WHERE NOT _ok)"
 	}
 	return pl, nil
 }

@@ -134,7 +134,7 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 	}
 	defer func() {
 		j.srcReady = false
-		conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv; DROP TABLE IF EXISTS _src")
+		conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv; DROP TABLE IF EXISTS _src; DROP TABLE IF EXISTS _loaded")
 	}()
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fr, nil, false, err
@@ -152,7 +152,13 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 	step := func(what, s string, args ...any) (int64, error) {
 		t0 := time.Now()
 		defer debugf(t0, what)
-		r, err := conn.ExecContext(ctx, s, args...)
+		var r sql.Result
+		var err error
+		if what == "loading" || what == "quarantine" {
+			r, err = l.validating(ctx, s, args...)
+		} else {
+			r, err = conn.ExecContext(ctx, s, args...)
+		}
 		if err != nil {
 			return 0, &Error{File: j.path, Reason: what, Err: err}
 		}
@@ -214,6 +220,9 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		fr.Read = n
 		if fr.Accepted < fr.Read {
 			if _, err := open(false); err != nil {
+				return fr, nil, false, err
+			}
+			if _, err := step("loaded lines", fmt.Sprintf("CREATE OR REPLACE TEMP TABLE _loaded AS SELECT line FROM %s WHERE file_id = $1", j.c.Table), args...); err != nil {
 				return fr, nil, false, err
 			}
 			if _, err := step("quarantine", pl.quarAfter, args...); err != nil {
@@ -288,8 +297,10 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		return fr, nil, false, err
 	}
 	if j.c.Source == "rpe_register" {
-		if err := fillReference(ctx, conn, false); err != nil {
-			return fr, nil, false, &Error{File: j.path, Reason: "refreshing the RPE territories", Err: err}
+		// the RPE territories are refreshed once at the end of the run
+		// (refreshPending); the marker commits with the file
+		if _, err := step("ledger", "INSERT INTO meta.ref_pending VALUES ($1)", fileID); err != nil {
+			return fr, nil, false, err
 		}
 	}
 	if testHookBeforeCommit != nil {

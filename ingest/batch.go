@@ -1,0 +1,358 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Many small files of one layout (a département's monthly export, times 101
+// départements, times 60 months) load in batches: one read_csv over the
+// files of the batch, one validation query, one transaction. A file's
+// fixed cost (planning the validation query, a commit) is then paid once
+// per batch instead of once per file: at national scale, 20,000 files, that
+// cost was most of the ingest time.
+//
+// The rules stay those of one file: each file of a batch loads whole or not
+// at all. A file whose rejects are above the limit is taken out of the batch
+// (its rows and quarantine deleted in the batch's transaction) and refused;
+// the others load. If the batch fails as a whole (read_csv refuses a file,
+// an error inside DuckDB), nothing of it is committed and its files load one
+// by one, each in its own transaction, as they would without batching.
+
+// Batch limits: the records of a batch and their validated form are held in
+// temp tables (memory, spilled under the memory limit).
+const (
+	batchMaxBytes = 64 << 20
+	batchMaxFiles = 2000
+)
+
+// batchKey is what files must share to be validated by one query: the plan
+// is written for the first and must be right for all of them.
+func batchKey(j *job) (string, bool) {
+	if j.kind != "csv" || j.scan == nil || !j.scan.plain || len(j.scan.emptyLines) > 0 {
+		return "", false
+	}
+	if j.p.Unpivot != nil || j.p.Aggregate != nil || j.c.Source == "rpe_register" {
+		return "", false
+	}
+	if j.sender == "" || j.period == "" || (j.c.Period == "month" && j.month == "") {
+		return "", false // sender or period from the data: one file at a time
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%c\x00%d\x00%t\x00%t\x00", j.p.Name, j.sn.delim, j.headerLine, j.sn.bom, j.needTrim())
+	b.WriteString(strings.Join(j.header, "\x01"))
+	for name, spec := range j.p.Columns {
+		if spec.File != "" {
+			fmt.Fprintf(&b, "\x00%s=%s", name, j.groups[spec.File])
+		}
+	}
+	return b.String(), true
+}
+
+// batchItem is a prepared file waiting in a batch.
+type batchItem struct {
+	j  *job
+	fr FileResult
+}
+
+// loadBatch loads items (files of one batchKey) and returns their results
+// in order. When the batch cannot load as one, its files load one by one.
+func (l *loader) loadBatch(ctx context.Context, items []batchItem) ([]FileResult, []time.Time) {
+	if len(items) == 1 {
+		fr, ms, _ := l.loadPrepared(ctx, items[0].j, items[0].fr)
+		items[0].j.release()
+		return []FileResult{fr}, ms
+	}
+	t0 := time.Now()
+	out, months, err := l.transactBatch(ctx, items)
+	debugf(t0, fmt.Sprintf("batch of %d files", len(items)))
+	if err == nil {
+		for _, it := range items {
+			it.j.release()
+		}
+		return out, months
+	}
+	if ctx.Err() != nil {
+		out = out[:0]
+		for _, it := range items {
+			fr := it.fr
+			fr.Status, fr.Err = StatusFailed, &Error{File: it.j.path, Err: ctx.Err()}
+			out = append(out, fr)
+			it.j.release()
+		}
+		return out, nil
+	}
+	l.log.Debug("ingest: batch failed, its files load one by one", "files", len(items), "first", items[0].j.path, "err", err)
+	out, months = out[:0], nil
+	for _, it := range items {
+		fr, ms, _ := l.loadPrepared(ctx, it.j, it.fr)
+		it.j.release()
+		out = append(out, fr)
+		months = append(months, ms...)
+	}
+	return out, months
+}
+
+// transactBatch loads the files of a batch in one transaction.
+func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []FileResult, months []time.Time, err error) {
+	j0 := items[0].j
+	c := j0.c
+	conn := l.conn
+	pl, err := buildPlanFor(j0, l.now, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	exec := func(what, s string, args ...any) (int64, error) {
+		t0 := time.Now()
+		defer debugf(t0, what)
+		r, err := conn.ExecContext(ctx, s, args...)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", what, err)
+		}
+		n, _ := r.RowsAffected()
+		return n, nil
+	}
+	defer conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv; DROP TABLE IF EXISTS _val; DROP TABLE IF EXISTS _batch")
+
+	// The files' ids first: the batch table maps each file to its id, month
+	// and the line number of its first record.
+	ids := make([]int64, len(items))
+	for i := range items {
+		if err := conn.QueryRowContext(ctx, "SELECT nextval('meta.file_seq')").Scan(&ids[i]); err != nil {
+			return nil, nil, err
+		}
+	}
+	var paths, rows []string
+	var bytes int64
+	for i, it := range items {
+		j := it.j
+		month := "NULL::DATE"
+		if j.month != "" {
+			month = "DATE " + q(j.month+"-01")
+		}
+		paths = append(paths, q(j.path))
+		rows = append(rows, fmt.Sprintf("(%d, %s, %d, %s)", i, q(j.path), ids[i], month))
+		bytes += j.size
+	}
+	bar := l.newBatchBar(bytes, len(items))
+	defer bar.done()
+	bar.describe(fmt.Sprintf("reading %d files", len(items)))
+	if _, err := exec("batch table", "CREATE OR REPLACE TEMP TABLE _batch AS SELECT * FROM (VALUES "+strings.Join(rows, ", ")+") v(i, path, fid, month)"); err != nil {
+		return nil, nil, err
+	}
+	// The records go to a temp table in file order (preserve_insertion_order):
+	// a record's line is its rowid's distance from the first of its file.
+	ncols := len(j0.header)
+	var cols, sel, view []string
+	for i := 0; i < ncols; i++ {
+		cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
+		if pl.usedCols[i] {
+			sel = append(sel, fmt.Sprintf("c%d", i))
+			view = append(view, fmt.Sprintf("s.c%d", i))
+		} else {
+			view = append(view, fmt.Sprintf("NULL::VARCHAR AS c%d", i))
+		}
+	}
+	sel = append(sel, "filename AS _path")
+	if _, err := exec("reading", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _src_csv AS SELECT %s
+		FROM read_csv([%s], delim=%s, header=false, skip=%d, all_varchar=true, auto_detect=false, quote='"', escape='"',
+		              null_padding=false, strict_mode=true, filename=true, columns={%s})`,
+		strings.Join(sel, ", "), strings.Join(paths, ", "), q(string(j0.sn.delim)), j0.headerLine, strings.Join(cols, ", "))); err != nil {
+		return nil, nil, err
+	}
+	// first rowid of each file; lines after the last data line (totals,
+	// trailing blanks) are not records
+	var last []string
+	for i, it := range items {
+		last = append(last, fmt.Sprintf("(%d, %d)", i, it.j.scan.lastDataLine))
+	}
+	if _, err := exec("line numbers", `CREATE OR REPLACE TEMP TABLE _batch AS
+		SELECT b.*, f.first_rowid, l.last_line FROM _batch b
+		JOIN (SELECT _path, min(rowid) AS first_rowid FROM _src_csv GROUP BY _path) f ON f._path = b.path
+		JOIN (VALUES `+strings.Join(last, ", ")+`) l(i, last_line) ON l.i = b.i`); err != nil {
+		return nil, nil, err
+	}
+	lineExpr := fmt.Sprintf("CAST(s.rowid - b.first_rowid + %d AS BIGINT)", j0.headerLine+1)
+	if _, err := exec("source view", fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW _src AS
+		SELECT %s AS line, b.fid AS _fid, b.month AS _month, %s, NULL::VARCHAR AS _extra
+		FROM _src_csv s JOIN _batch b ON b.path = s._path WHERE %s <= b.last_line`,
+		lineExpr, strings.Join(view, ", "), lineExpr)); err != nil {
+		return nil, nil, err
+	}
+	bar.describe(fmt.Sprintf("validating %d files", len(items)))
+	t1 := time.Now()
+	if _, err := l.validating(ctx, "CREATE OR REPLACE TEMP TABLE _val AS "+pl.pipeline); err != nil {
+		return nil, nil, fmt.Errorf("validating: %w", err)
+	}
+	debugf(t1, "validating")
+	type counts struct{ read, ok int64 }
+	perFile := map[int64]*counts{}
+	r, err := conn.QueryContext(ctx, "SELECT _fid, count(*), count(*) FILTER (WHERE _ok) FROM _val GROUP BY _fid")
+	if err != nil {
+		return nil, nil, err
+	}
+	for r.Next() {
+		var fid int64
+		var n counts
+		if err := r.Scan(&fid, &n.read, &n.ok); err != nil {
+			r.Close()
+			return nil, nil, err
+		}
+		perFile[fid] = &n
+	}
+	r.Close()
+	if err := r.Err(); err != nil {
+		return nil, nil, err
+	}
+	for i, it := range items {
+		n := perFile[ids[i]]
+		if n == nil {
+			n = &counts{}
+		}
+		if n.read != it.j.scan.records {
+			return nil, nil, fmt.Errorf("%s: %d records read by read_csv, %d counted by the scan", it.j.path, n.read, it.j.scan.records)
+		}
+	}
+
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	bar.describe(fmt.Sprintf("loading %d files", len(items)))
+	if _, err := exec("loading", pl.insertValidated); err != nil {
+		return nil, nil, err
+	}
+	if _, err := exec("quarantine", pl.quarValidated); err != nil {
+		return nil, nil, err
+	}
+	// Files above the reject limit are refused: their rows leave the batch.
+	out = make([]FileResult, len(items))
+	var refused []string
+	for i, it := range items {
+		fr := it.fr
+		n := perFile[ids[i]]
+		fr.Read, fr.Accepted = n.read, n.ok
+		fr.Rejected = n.read - n.ok
+		fr.Sender, fr.Period = it.j.sender, it.j.period
+		share := 0.0
+		if fr.Read > 0 {
+			share = float64(fr.Rejected) / float64(fr.Read)
+		}
+		if fr.Rejected > 0 && share > l.opt.MaxRejectShare {
+			fr.Status = StatusRefused
+			summary := l.rejectSummary(ctx, ids[i])
+			fr.Err = &Error{File: it.j.path, Err: ErrRefused,
+				Reason: fmt.Sprintf("%d of %d records rejected (%.1f %%, above %.1f %%); nothing loaded%s", fr.Rejected, fr.Read, 100*share, 100*l.opt.MaxRejectShare, summary)}
+			refused = append(refused, fmt.Sprint(ids[i]))
+		}
+		out[i] = fr
+	}
+	if len(refused) > 0 {
+		in := strings.Join(refused, ", ")
+		if _, err := exec("refusing", "DELETE FROM "+c.Table+" WHERE file_id IN ("+in+")"); err != nil {
+			return nil, nil, err
+		}
+		if _, err := exec("refusing", "DELETE FROM meta.quarantine WHERE file_id IN ("+in+")"); err != nil {
+			return nil, nil, err
+		}
+	}
+	// Ledger, in file order: a file replaces the current one of its source,
+	// sender and period, an earlier file of this batch included.
+	var replaced []int64
+	seen := map[string]bool{}
+	loadedAt := time.Now().UTC()
+	for i, it := range items {
+		fr := &out[i]
+		if fr.Status == StatusRefused {
+			continue
+		}
+		rs, err := conn.QueryContext(ctx, `SELECT file_id FROM meta.file_ledger WHERE source = ? AND sender IS NOT DISTINCT FROM ? AND period IS NOT DISTINCT FROM ? AND replaced_by IS NULL ORDER BY file_id`,
+			c.Source, fr.Sender, fr.Period)
+		if err != nil {
+			return nil, nil, err
+		}
+		for rs.Next() {
+			var id int64
+			rs.Scan(&id)
+			fr.Replaced = append(fr.Replaced, id)
+		}
+		rs.Close()
+		replaced = append(replaced, fr.Replaced...)
+		if m := it.j.month; m != "" && !seen[m] {
+			seen[m] = true
+			t, _ := time.Parse("2006-01", m)
+			months = append(months, t)
+		}
+		for _, old := range fr.Replaced {
+			if _, err := exec("replacing", "DELETE FROM "+c.Table+" WHERE file_id = $1", old); err != nil {
+				return nil, nil, err
+			}
+			if _, err := exec("replacing", "UPDATE meta.file_ledger SET replaced_by = $1 WHERE file_id = $2", ids[i], old); err != nil {
+				return nil, nil, err
+			}
+		}
+		abs := it.j.path
+		if a, err := absPath(abs); err == nil {
+			abs = a
+		}
+		if _, err := exec("ledger", `INSERT INTO meta.file_ledger (file_id, path, sha256, source, sender, period, profile, rows_read, rows_loaded, rows_rejected, loaded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			ids[i], abs, it.j.sha, c.Source, fr.Sender, fr.Period, it.j.p.Name, fr.Read, fr.Accepted, fr.Rejected, loadedAt); err != nil {
+			return nil, nil, err
+		}
+	}
+	if c.Period != "month" {
+		// the months of a yearly file: those of its rows
+		var loaded []int64
+		for i := range out {
+			if out[i].Status != StatusRefused {
+				loaded = append(loaded, ids[i])
+			}
+		}
+		replaced = append(replaced, loaded...)
+	}
+	if len(replaced) > 0 {
+		ms, _, err := l.monthsOf(ctx, c, replaced)
+		if err != nil {
+			return nil, nil, err
+		}
+		months = append(months, ms...)
+	}
+	if testHookBeforeCommit != nil {
+		for _, it := range items {
+			if err := testHookBeforeCommit(it.j.path); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if l.opt.DryRun {
+		for i := range out {
+			if out[i].Status != StatusRefused {
+				out[i].Status = StatusDryRun
+			}
+		}
+		return out, nil, nil
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, nil, err
+	}
+	committed = true
+	for i := range out {
+		if out[i].Status == StatusRefused {
+			continue
+		}
+		out[i].FileID = ids[i]
+		out[i].Status = StatusLoaded
+		if len(out[i].Replaced) > 0 {
+			out[i].Status = StatusReplaced
+		}
+	}
+	return out, months, nil
+}
