@@ -45,6 +45,10 @@ type Result struct {
 	Standalone int    // standalone files written
 	Index      string // path of index.html
 	Bytes      int64  // bytes written (site and standalone)
+
+	// Phases (wall time): reading the warehouse, rendering and writing.
+	Load   time.Duration `json:"-"`
+	Render time.Duration `json:"-"`
 }
 
 // Build writes the site into a temporary sibling of opt.OutDir and renames
@@ -110,10 +114,12 @@ func Build(ctx context.Context, db *sql.DB, opt Options) (Result, error) {
 		return Result{}, err
 	}
 
+	rstart := time.Now()
 	res, err := b.write(ctx, tmp)
 	if err != nil {
 		return Result{}, err
 	}
+	res.Load, res.Render = w.loadTime, time.Since(rstart)
 
 	// Swap the new site in.
 	old := ""

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,11 +27,13 @@ func (a *app) report(cmd *cobra.Command, db dbHandle) (reports.Result, error) {
 	el := time.Since(start)
 	fmt.Fprintf(cmd.OutOrStdout(), "report: %d pages, %d standalone files in %s (%.0f pages/s)\n",
 		res.Pages, res.Standalone, el.Round(time.Millisecond), float64(res.Pages)/el.Seconds())
+	fmt.Fprintf(cmd.OutOrStdout(), "report phases: load %s, render %s\n", res.Load.Round(time.Millisecond), res.Render.Round(time.Millisecond))
 	fmt.Fprintf(cmd.OutOrStdout(), "report index: %s\n", res.Index)
 	return res, nil
 }
 
 func newReportCmd(a *app) *cobra.Command {
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Publish the HTML reports (site + standalone files) from the indicators",
@@ -40,6 +44,17 @@ resting on fewer than reports.min_count people are masked. The site is built in
 a temporary folder and swapped in only when complete.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			db, err := a.openWriter(cmd.Context())
 			if err != nil {
 				return err
@@ -52,5 +67,6 @@ a temporary folder and swapped in only when complete.`,
 			})
 		},
 	}
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the report build to this file")
 	return cmd
 }
