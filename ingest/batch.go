@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -20,6 +21,10 @@ import (
 // the others load. If the batch fails as a whole (read_csv refuses a file,
 // an error inside DuckDB), nothing of it is committed and its files load one
 // by one, each in its own transaction, as they would without batching.
+
+// debugProfile (INGEST_DEBUG_PROFILE=DIR) writes DuckDB's JSON profile of
+// each batch's validation query to DIR: a development aid.
+var debugProfile = os.Getenv("INGEST_DEBUG_PROFILE")
 
 // Batch limits: the records of a batch and their validated form are held in
 // temp tables (memory, spilled under the memory limit).
@@ -183,7 +188,15 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 	}
 	bar.describe(fmt.Sprintf("validating %d files", len(items)))
 	t1 := time.Now()
-	if _, err := l.validating(ctx, "CREATE OR REPLACE TEMP TABLE _val AS "+pl.pipeline); err != nil {
+	if debugProfile != "" {
+		conn.ExecContext(ctx, "PRAGMA enable_profiling = 'json'; SET profiling_output = "+q(fmt.Sprintf("%s/validate-%d.json", debugProfile, ids[0])))
+		os.WriteFile(fmt.Sprintf("%s/validate-%d.sql", debugProfile, ids[0]), []byte(pl.pipeline), 0o644)
+	}
+	_, err = l.validating(ctx, "CREATE OR REPLACE TEMP TABLE _val AS "+pl.pipeline)
+	if debugProfile != "" {
+		conn.ExecContext(context.Background(), "PRAGMA disable_profiling")
+	}
+	if err != nil {
 		return nil, nil, fmt.Errorf("validating: %w", err)
 	}
 	debugf(t1, "validating")

@@ -220,9 +220,9 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 			prep1 = append(prep1, fmt.Sprintf("%s(%s) AS %s", dateFn, t, id("d_"+f.Name)))
 			e = id("d_" + f.Name)
 		case TBool:
-			e = lookupLabel(t, boolMap(p.valueKV[f.Name]), "BOOLEAN")
+			e = lookupLabel(t, boolMap(p.valueKV[f.Name]), p.Values[f.Name], "BOOLEAN")
 		case TEnum:
-			e = lookupLabel(t, enumMap(p, f), "VARCHAR")
+			e = lookupLabel(t, enumMap(p, f), p.Values[f.Name], "VARCHAR")
 		case TEnumList:
 			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(coalesce(%s, ''), '\\s*[,;|]\\s*'), x -> trim(x) <> ''), x -> %s)", t, caseLabels("x", enumMap(p, f), "VARCHAR", "NULL"))
 		case TCommune:
@@ -500,11 +500,24 @@ func caseCodes(expr string, m map[string]string, typ string) string {
 // lookupLabel maps a text expression to a code: first by its lower-case
 // form (cheap, the common case), then by its normalised form (accents,
 // apostrophes, spaces). COALESCE evaluates the second only where needed.
-func lookupLabel(expr string, m map[string]string, typ string) string {
+// The first map also holds the profile's labels as written, lower-cased
+// ("contact téléphonique"): with only the normalised keys, every accented
+// value missed it and paid the normalisation (a regexp per row), which was
+// most of the validation time of the RPE activity files.
+func lookupLabel(expr string, m map[string]string, labels map[string]string, typ string) string {
 	if len(m) == 0 {
 		return "NULL::" + typ
 	}
-	return "COALESCE(" + caseCodes("lower("+expr+")", m, typ) + ", " + caseCodes("ing_label("+expr+")", m, typ) + ")"
+	lower := make(map[string]string, len(m)+len(labels))
+	for k, v := range m {
+		lower[k] = v
+	}
+	for label, code := range labels {
+		if k := strings.ToLower(label); lower[k] == "" {
+			lower[k] = code
+		}
+	}
+	return "COALESCE(" + caseCodes("lower("+expr+")", lower, typ) + ", " + caseCodes("ing_label("+expr+")", m, typ) + ")"
 }
 
 // caseLabels maps a text expression through labels (normalised) to values.
