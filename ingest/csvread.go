@@ -85,7 +85,9 @@ func sniffCSV(prefix []byte, complete bool, forcedDelim, forcedEnc string) (*csv
 		s.delim = forcedDelim[0]
 	}
 	r := newCSVReader(bytes.NewReader(text), s.delim)
-	for len(s.records) < 2000 {
+	// The records serve the header search (maxHeaderRows); parsing 2,000
+	// of them cost more than the rest of the file's recognition.
+	for len(s.records) < 2*maxHeaderRows {
 		rec, err := r.Read()
 		if err == io.EOF {
 			s.complete = complete
@@ -113,7 +115,7 @@ func newCSVReader(r io.Reader, delim byte) *csv.Reader {
 // detectDelimiter picks, among ; tab , |, the one that splits the most
 // lines into the same number (>= 2) of fields.
 func detectDelimiter(text []byte) byte {
-	lines := bytes.Split(text, []byte("\n"))
+	lines := bytes.SplitN(text, []byte("\n"), 201)
 	if len(lines) > 200 {
 		lines = lines[:200]
 	}
