@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -382,47 +383,147 @@ func load(ctx context.Context, db *sql.DB, opt Options) (*warehouse, error) {
 		rows.Close()
 	}
 
-	// The period calendar. It is the only thing read from mart.indicator
-	// itself: period columns, never a figure (value, n, comparisons). Asking
-	// the macro for it would evaluate the masking over the whole mart a
-	// second time, which costs as much as reading every figure.
-	if err := w.loadCalendar(ctx, db); err != nil {
+	// The period calendar, through the macro like every figure.
+	if err := w.loadCalendar(ctx, db, opt.MinCount); err != nil {
 		return nil, err
 	}
 	if err := w.selectPeriods(opt); err != nil {
 		return nil, err
 	}
-	var sel []string
-	for _, p := range w.periods {
-		if p.selected {
-			sel = append(sel, p.Code)
-		}
-	}
-	if len(sel) == 0 {
-		w.loadTime = time.Since(start)
-		return w, nil
-	}
-
-	// The published figures: one evaluation of the macro, read as Arrow
-	// batches. Every figure of the reported periods (only those used in bars
-	// and maps for communes without a report), and the months and years of
-	// the trend indicators.
-	q := fmt.Sprintf(`SELECT p.level, p.code, p.period, p.indicator, p.value, p.parent_value, p.diff_parent,
-		CAST(p.rank AS BIGINT), CAST(p.peers AS BIGINT), CAST(p.quartile AS BIGINT), p.prev_value, p.prev_year_value,
-		coalesce(p.masked, false), p.period_kind, CAST(p.period_start AS VARCHAR)
-	FROM mart.published_indicator(%d) p
-	LEFT JOIN (SELECT level, code FROM ref.territory WHERE level = 'commune' AND coalesce(population, 0) > %d) big
-	       ON big.level = p.level AND big.code = p.code
-	WHERE (p.period IN (%s) AND (p.level <> 'commune' OR big.code IS NOT NULL OR p.indicator IN (%s)))
-	   OR (p.period_kind <> 'quarter' AND p.indicator IN (%s) AND (p.level <> 'commune' OR big.code IS NOT NULL))`,
-		opt.MinCount, opt.MinCommunePopulation, sqlList(sel), sqlList(smallCommuneIndicators()), sqlList(trendIndicators()))
-	if err := w.loadCells(ctx, db, q); err != nil {
+	if err := w.loadFigures(ctx, db, opt); err != nil {
 		return nil, err
 	}
 	w.buildIndexes()
 	w.loadTime = time.Since(start)
 	return w, nil
 }
+
+// trendMonths bounds the months drawn in the trend charts (trendPeriods).
+const trendMonths = 24
+
+// loadFigures reads the published figures the pages need, a few queries per
+// period kind, each shaped so that DuckDB filters both sides of the
+// macro's join on its keys (period kind, a period_start range, level) and
+// the other conditions apply to the indicator side before the join: the
+// join then builds on the rows wanted only, never on the whole mart.
+//
+//   - territories other than communes: every figure of the reported periods,
+//     and the trend indicators of the periods drawn in trend charts (the
+//     last 24 months before a reported month or quarter, every year);
+//   - communes with a report: the same;
+//   - the other communes: the few figures of the reported periods shown in
+//     their parent's bars and maps.
+func (w *warehouse) loadFigures(ctx context.Context, db *sql.DB, opt Options) error {
+	type need struct{ sel, trend []time.Time }
+	needs := map[string]*need{}
+	get := func(kind string) *need {
+		if needs[kind] == nil {
+			needs[kind] = &need{}
+		}
+		return needs[kind]
+	}
+	trendSet := map[*period]bool{}
+	b := &builder{w: w, opt: opt}
+	for _, p := range w.periods {
+		if !p.selected {
+			continue
+		}
+		get(p.Kind).sel = append(get(p.Kind).sel, p.Start)
+		for _, q := range b.trendPeriods(p) {
+			trendSet[q] = true
+		}
+	}
+	if len(needs) == 0 {
+		return nil
+	}
+	for _, q := range w.periods {
+		if trendSet[q] {
+			get(q.Kind).trend = append(get(q.Kind).trend, q.Start)
+		}
+	}
+	// Codes of the territories with a report: a constant IN list at the top
+	// of the WHERE clause, which DuckDB turns into a small hash join on the
+	// indicator side, below the macro's join. (Codes of different levels
+	// may be equal, e.g. région and département 53: the level is checked
+	// when the rows are read, and both have reports anyway.)
+	var pages []string
+	seen := map[string]bool{}
+	for _, t := range w.terrs {
+		if t.page && !seen[t.Code] {
+			seen[t.Code] = true
+			pages = append(pages, t.Code)
+		}
+	}
+	cols := fmt.Sprintf(`SELECT p.level, p.code, p.period, p.indicator, p.value, p.parent_value, p.diff_parent,
+		CAST(p.rank AS BIGINT), CAST(p.peers AS BIGINT), CAST(p.quartile AS BIGINT), p.prev_value, p.prev_year_value,
+		coalesce(p.masked, false), p.period_kind, CAST(p.period_start AS VARCHAR)
+	FROM mart.published_indicator(%d) p`, opt.MinCount)
+	span := func(ds []time.Time) (lo, hi string) {
+		l, h := ds[0], ds[0]
+		for _, d := range ds {
+			if d.Before(l) {
+				l = d
+			}
+			if d.After(h) {
+				h = d
+			}
+		}
+		return l.Format("2006-01-02"), h.Format("2006-01-02")
+	}
+	for _, kind := range []string{"year", "quarter", "month"} {
+		n := needs[kind]
+		if n == nil || len(pages) == 0 {
+			continue
+		}
+		// Territories with a report: every figure of the reported periods,
+		// the trend indicators of the trend periods.
+		lo, hi := span(append(append([]time.Time{}, n.sel...), n.trend...))
+		what := "list_contains(" + dateList(n.sel) + ", p.period_start)"
+		if len(n.trend) > 0 {
+			what = "(" + what + " OR (list_contains(" + sqlArray(trendIndicators()) + ", p.indicator) AND list_contains(" + dateList(n.trend) + ", p.period_start)))"
+		}
+		q := fmt.Sprintf("%s\nWHERE p.period_kind = '%s' AND p.period_start BETWEEN DATE '%s' AND DATE '%s' AND p.code IN (%s)\n  AND %s",
+			cols, kind, lo, hi, sqlList(pages), what)
+		if err := w.loadCellsTimed(ctx, db, q, false, kind+" pages"); err != nil {
+			return err
+		}
+		// Communes without a report: the figures of the reported periods
+		// shown in their parent's bars and maps.
+		if len(n.sel) == 0 {
+			continue
+		}
+		lo, hi = span(n.sel)
+		q = fmt.Sprintf(`%s
+WHERE p.period_kind = '%s' AND p.period_start BETWEEN DATE '%s' AND DATE '%s' AND p.level = 'commune'
+  AND list_contains(%s, p.period_start) AND list_contains(%s, p.indicator)`,
+			cols, kind, lo, hi, dateList(n.sel), sqlArray(smallCommuneIndicators()))
+		if err := w.loadCellsTimed(ctx, db, q, true, kind+" communes"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *warehouse) loadCellsTimed(ctx context.Context, db *sql.DB, q string, skipPages bool, what string) error {
+	t0, c0 := time.Now(), processCPU()
+	if err := w.loadCells(ctx, db, q, skipPages); err != nil {
+		return err
+	}
+	if os.Getenv("OBSERVATOIRE_REPORT_TRACE") != "" {
+		fmt.Fprintf(os.Stderr, "%s: %v cpu %v blocks %d\n", what, time.Since(t0), processCPU()-c0, len(w.blocks))
+	}
+	return nil
+}
+
+func dateList(ds []time.Time) string {
+	q := make([]string, len(ds))
+	for i, d := range ds {
+		q[i] = "DATE '" + d.Format("2006-01-02") + "'"
+	}
+	return "[" + strings.Join(q, ",") + "]"
+}
+
+func sqlArray(xs []string) string { return "[" + sqlList(xs) + "]" }
 
 func sqlList(xs []string) string {
 	q := make([]string, len(xs))
@@ -432,30 +533,43 @@ func sqlList(xs []string) string {
 	return strings.Join(q, ",")
 }
 
-// loadCalendar reads the periods (kind, code, start) of mart.indicator.
-func (w *warehouse) loadCalendar(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT period_kind, period, CAST(period_start AS VARCHAR) FROM mart.indicator`)
-	if err != nil {
-		return fmt.Errorf("reports: read the period calendar: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind, code, start string
-		if err := rows.Scan(&kind, &code, &start); err != nil {
+// loadCalendar reads the periods (kind, code, start) of the published
+// indicators, through the macro: France's rows (every figure of every level
+// adds up to France), which DuckDB filters on both sides of the macro's
+// join; all rows if there are none.
+func (w *warehouse) loadCalendar(ctx context.Context, db *sql.DB, k int) error {
+	for _, where := range []string{"WHERE level = 'france'", ""} {
+		rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT period_kind, period, CAST(period_start AS VARCHAR) FROM mart.published_indicator(%d) %s`, k, where))
+		if err != nil {
+			return fmt.Errorf("reports: read the period calendar: %w", err)
+		}
+		for rows.Next() {
+			var kind, code, start string
+			if err := rows.Scan(&kind, &code, &start); err != nil {
+				rows.Close()
+				return err
+			}
+			if _, ok := w.byPeriod[code]; ok {
+				continue
+			}
+			st, err := time.Parse("2006-01-02", start[:min(10, len(start))])
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("reports: period_start %q: %w", start, err)
+			}
+			p := &period{idx: len(w.periods), Kind: kind, Code: code, Start: st}
+			w.periods = append(w.periods, p)
+			w.byPeriod[code] = p
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		if _, ok := w.byPeriod[code]; ok {
-			continue
+		if len(w.periods) > 0 {
+			break
 		}
-		st, err := time.Parse("2006-01-02", start[:min(10, len(start))])
-		if err != nil {
-			return fmt.Errorf("reports: period_start %q: %w", start, err)
-		}
-		p := &period{idx: len(w.periods), Kind: kind, Code: code, Start: st}
-		w.periods = append(w.periods, p)
-		w.byPeriod[code] = p
 	}
-	return rows.Err()
+	return nil
 }
 
 // selectPeriods orders the periods found and marks those that get pages.
@@ -510,7 +624,7 @@ func (w *warehouse) selectPeriods(opt Options) error {
 }
 
 // loadCells runs q through DuckDB's Arrow interface and fills w.blocks.
-func (w *warehouse) loadCells(ctx context.Context, db *sql.DB, q string) error {
+func (w *warehouse) loadCells(ctx context.Context, db *sql.DB, q string, skipPages bool) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -527,7 +641,7 @@ func (w *warehouse) loadCells(ctx context.Context, db *sql.DB, q string) error {
 		}
 		defer rdr.Release()
 		for rdr.Next() {
-			if err := w.addRecord(rdr.RecordBatch()); err != nil {
+			if err := w.addRecord(rdr.RecordBatch(), skipPages); err != nil {
 				return err
 			}
 		}
@@ -535,7 +649,7 @@ func (w *warehouse) loadCells(ctx context.Context, db *sql.DB, q string) error {
 	})
 }
 
-func (w *warehouse) addRecord(rec arrow.RecordBatch) error {
+func (w *warehouse) addRecord(rec arrow.RecordBatch, skipPages bool) error {
 	n := int(rec.NumRows())
 	str := func(i int) (func(int) string, error) {
 		switch a := rec.Column(i).(type) {
@@ -604,7 +718,7 @@ func (w *warehouse) addRecord(rec arrow.RecordBatch) error {
 	for j := 0; j < n; j++ {
 		keyBuf = append(append(append(keyBuf[:0], level(j)...), '/'), code(j)...)
 		t := w.byKey[string(keyBuf)]
-		if t == nil {
+		if t == nil || skipPages && t.page {
 			continue // a code missing from ref.territory: nothing to name it with
 		}
 		p := w.byPeriod[per(j)]

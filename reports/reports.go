@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -49,6 +50,18 @@ type Result struct {
 	// Phases (wall time): reading the warehouse, rendering and writing.
 	Load   time.Duration `json:"-"`
 	Render time.Duration `json:"-"`
+	// CPU time (user + system, every thread of the process: Go and DuckDB)
+	// of the same phases; the machine may be shared.
+	LoadCPU, RenderCPU time.Duration `json:"-"`
+}
+
+// processCPU is the user+system CPU time of the process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // Build writes the site into a temporary sibling of opt.OutDir and renames
@@ -82,10 +95,12 @@ func Build(ctx context.Context, db *sql.DB, opt Options) (Result, error) {
 		return Result{}, err
 	}
 
+	cpu0 := processCPU()
 	w, err := load(ctx, db, opt)
 	if err != nil {
 		return Result{}, err
 	}
+	cpu1 := processCPU()
 	b := &builder{w: w, opt: opt}
 	if opt.CommuneGeoJSON != "" {
 		g, err := loadCommuneGeo(opt.CommuneGeoJSON)
@@ -120,6 +135,7 @@ func Build(ctx context.Context, db *sql.DB, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	res.Load, res.Render = w.loadTime, time.Since(rstart)
+	res.LoadCPU, res.RenderCPU = cpu1-cpu0, processCPU()-cpu1
 
 	// Swap the new site in.
 	old := ""

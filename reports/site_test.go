@@ -149,7 +149,7 @@ func extract(src []byte) *pageStructure {
 func structureOf(t *testing.T, dir string, res Result) siteStructure {
 	res.Index = filepath.Base(res.Index)
 	res.Bytes = 0 // varies with the embedded assets
-	res.Load, res.Render = 0, 0
+	res.Load, res.Render, res.LoadCPU, res.RenderCPU = 0, 0, 0, 0
 	st := siteStructure{Result: res, Pages: map[string]*pageStructure{}}
 	for _, f := range walkFiles(t, dir) {
 		st.Files = append(st.Files, f)

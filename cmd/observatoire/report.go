@@ -27,7 +27,9 @@ func (a *app) report(cmd *cobra.Command, db dbHandle) (reports.Result, error) {
 	el := time.Since(start)
 	fmt.Fprintf(cmd.OutOrStdout(), "report: %d pages, %d standalone files in %s (%.0f pages/s)\n",
 		res.Pages, res.Standalone, el.Round(time.Millisecond), float64(res.Pages)/el.Seconds())
-	fmt.Fprintf(cmd.OutOrStdout(), "report phases: load %s, render %s\n", res.Load.Round(time.Millisecond), res.Render.Round(time.Millisecond))
+	fmt.Fprintf(cmd.OutOrStdout(), "report phases: load %s (CPU %s), render %s (CPU %s, %.0f pages/CPU-s)\n",
+		res.Load.Round(time.Millisecond), res.LoadCPU.Round(time.Millisecond), res.Render.Round(time.Millisecond), res.RenderCPU.Round(time.Millisecond),
+		float64(res.Pages)/res.RenderCPU.Seconds())
 	fmt.Fprintf(cmd.OutOrStdout(), "report index: %s\n", res.Index)
 	return res, nil
 }
