@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A page is a list of sections; a section is a list of items (sentences,
@@ -65,8 +66,11 @@ type pageModel struct {
 
 func (pm *pageModel) newChart(label string, height int, unit string, obj map[string]any) *chartBlock {
 	pm.chartN++
-	return &chartBlock{ID: "c" + strconv.Itoa(pm.chartN), Label: label, Height: height, Unit: unit,
-		Dec: decimals(unit), Option: optionJSON(obj)}
+	cb := &chartBlock{ID: "c" + strconv.Itoa(pm.chartN), Label: label, Height: height, Unit: unit, Dec: decimals(unit)}
+	if obj != nil {
+		cb.Option = optionJSON(obj)
+	}
+	return cb
 }
 
 // builder holds what a page needs from the warehouse.
@@ -74,6 +78,10 @@ type builder struct {
 	w   *warehouse
 	opt Options
 	geo *communeGeo
+
+	depMaps    cache[*depMap]
+	ledgerOnce sync.Once
+	ledgerIdx  *ledgerIndex
 }
 
 // text of a figure for a table cell.

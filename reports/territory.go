@@ -1,10 +1,12 @@
 package reports
 
 import (
+	"html/template"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -324,38 +326,95 @@ func (b *builder) depMapSection(pm *pageModel, t *territory, p *period) *section
 	const title = "Carte des départements"
 	const ind = "coverage_rate"
 	deps := b.w.deps
+	if len(deps) == 0 {
+		return nil
+	}
+	// The map and its table depend only on the period and on which
+	// départements are circled: pages sharing both (every EPCI, RPE area and
+	// commune of a département) share one encoding.
+	var key strings.Builder
+	key.WriteString(strconv.Itoa(p.idx))
+	for _, d := range deps {
+		if t.deps[d.Code] {
+			key.WriteByte(',')
+			key.WriteString(d.Code)
+		}
+	}
+	dm := b.depMaps.get(key.String(), func() *depMap { return b.depMap(t, p) })
+	if dm.missing {
+		return &section{ID: "carte", Title: title, Missing: b.missingLine(title, []string{ind})}
+	}
+	ch := pm.newChart("Taux de couverture par département", 520, "rate", nil)
+	ch.Option = dm.option
+	out := []item{
+		{Text: "Les départements du territoire sont cerclés de noir. Les départements d'outre-mer sont représentés dans les encadrés sous la carte."},
+		{Chart: ch}, {Table: dm.table}}
+	if dm.none > 0 {
+		out = append(out, item{Text: frNumber(float64(dm.none), 0) + " " + plural(float64(dm.none), "département n'a", "départements n'ont") + " pas de donnée pour cette période (en gris sur la carte)."})
+	}
+	return &section{ID: "carte", Title: title, Items: out}
+}
+
+// depMap is the shared part of a départements map section (read-only once
+// built: pages share it).
+type depMap struct {
+	missing bool
+	option  template.JS
+	table   *table
+	none    int
+}
+
+func (b *builder) depMap(t *territory, p *period) *depMap {
+	const ind = "coverage_rate"
 	var items []mapItem
 	have := false
-	for _, d := range deps {
+	for _, d := range b.w.deps {
 		c, ok := b.w.cell(d, p, ind)
 		if ok {
 			have = true
 		}
 		items = append(items, mapItem{code: d.Code, name: d.Name, p: pointOf(c, ok), highlight: t.deps[d.Code]})
 	}
-	if len(deps) == 0 {
-		return nil
-	}
 	if !have {
-		return &section{ID: "carte", Title: title, Missing: b.missingLine(title, []string{ind})}
+		return &depMap{missing: true}
 	}
-	ch := pm.newChart("Taux de couverture par département", 520, "rate", mapChart("fr-departements", items))
-	tb := &table{Caption: "Taux de couverture par département (données de la carte)", Head: []string{"Code", "Département", b.w.label(ind)}, Sortable: true}
-	none := 0
+	dm := &depMap{option: optionJSON(mapChart("fr-departements", items))}
+	dm.table = &table{Caption: "Taux de couverture par département (données de la carte)", Head: []string{"Code", "Département", b.w.label(ind)}, Sortable: true}
 	for _, it := range items {
 		if it.p.missing {
-			none++
+			dm.none++
 			continue
 		}
-		tb.addRow([]tcell{{Text: it.code, Sort: it.code}, {Text: it.name, Sort: it.name}, b.pcell(ind, it.p)})
+		dm.table.addRow([]tcell{{Text: it.code, Sort: it.code}, {Text: it.name, Sort: it.name}, b.pcell(ind, it.p)})
 	}
-	out := []item{
-		{Text: "Les départements du territoire sont cerclés de noir. Les départements d'outre-mer sont représentés dans les encadrés sous la carte."},
-		{Chart: ch}, {Table: tb}}
-	if none > 0 {
-		out = append(out, item{Text: frNumber(float64(none), 0) + " " + plural(float64(none), "département n'a", "départements n'ont") + " pas de donnée pour cette période (en gris sur la carte)."})
+	return dm
+}
+
+// cache memoises shared page parts across the rendering goroutines.
+type cache[T any] struct {
+	mu sync.Mutex
+	m  map[string]T
+}
+
+func (c *cache[T]) get(key string, build func() T) T {
+	c.mu.Lock()
+	v, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return v
 	}
-	return &section{ID: "carte", Title: title, Items: out}
+	v = build() // two goroutines may build the same value: same result, one kept
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]T{}
+	}
+	if w, ok := c.m[key]; ok {
+		v = w
+	} else {
+		c.m[key] = v
+	}
+	c.mu.Unlock()
+	return v
 }
 
 // --- Commune map from the user's GeoJSON.
@@ -582,52 +641,95 @@ func (b *builder) sourcesSection(t *territory, p *period) *section {
 	return s
 }
 
+// ledgerKey is a source and a sender of meta.file_ledger.
+type ledgerKey struct{ src, sender string }
+
+// ledgerIndex is meta.file_ledger summarised once per build: per source and
+// sender (sorted), the latest period received and the reported periods
+// covered by at least one file.
+type ledgerIndex struct {
+	keys   []ledgerKey
+	latest []ledgerEntry
+	covers [][]bool // key -> period idx
+	rpe    []bool   // sender is an RPE area
+	dep    []bool   // sender is a département code
+}
+
+func (b *builder) ledger() *ledgerIndex {
+	b.ledgerOnce.Do(func() {
+		w := b.w
+		pos := map[ledgerKey]int{}
+		li := &ledgerIndex{}
+		for _, e := range w.ledger {
+			k := ledgerKey{e.Source, e.Sender}
+			i, ok := pos[k]
+			if !ok {
+				i = len(li.keys)
+				pos[k] = i
+				li.keys = append(li.keys, k)
+				li.latest = append(li.latest, e)
+				li.covers = append(li.covers, make([]bool, len(w.periods)))
+			} else if e.Period > li.latest[i].Period {
+				li.latest[i] = e
+			}
+			for _, p := range w.periods {
+				if p.selected && !li.covers[i][p.idx] && periodOverlaps(e.Period, p) {
+					li.covers[i][p.idx] = true
+				}
+			}
+		}
+		order := make([]int, len(li.keys))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(x, y int) bool {
+			a, c := li.keys[order[x]], li.keys[order[y]]
+			if a.src != c.src {
+				return a.src < c.src
+			}
+			return a.sender < c.sender
+		})
+		s := &ledgerIndex{}
+		for _, i := range order {
+			k := li.keys[i]
+			s.keys = append(s.keys, k)
+			s.latest = append(s.latest, li.latest[i])
+			s.covers = append(s.covers, li.covers[i])
+			s.rpe = append(s.rpe, w.rpeCodes[k.sender])
+			s.dep = append(s.dep, w.byKey["departement/"+k.sender] != nil)
+		}
+		b.ledgerIdx = s
+	})
+	return b.ledgerIdx
+}
+
 // ledgerTable lists, per source and sender relevant to t, the latest period
 // received and when it was loaded; a sender with nothing covering p is
-// flagged.
+// flagged. Another RPE area's files, and files sent for another
+// département (sender = a département code), are left out, except on the
+// France report.
 func (b *builder) ledgerTable(t *territory, p *period) *table {
-	type key struct{ src, sender string }
-	latest := map[key]ledgerEntry{}
-	covers := map[key]bool{}
-	rpeCodes := map[string]bool{}
-	for _, r := range t.rpes {
-		rpeCodes[r.Code] = true
-	}
-	allRPE := b.w.rpeCodes
-	for _, e := range b.w.ledger {
-		if allRPE[e.Sender] && !rpeCodes[e.Sender] && t.Level != "france" {
-			continue // another RPE's file
+	li := b.ledger()
+	var tb *table
+	for i, k := range li.keys {
+		if t.Level != "france" {
+			if li.rpe[i] && !t.hasRPE(k.sender) {
+				continue // another RPE's file
+			}
+			if li.dep[i] && !li.rpe[i] && !t.deps[k.sender] {
+				continue // another département's file
+			}
 		}
-		k := key{e.Source, e.Sender}
-		if cur, ok := latest[k]; !ok || e.Period > cur.Period {
-			latest[k] = e
+		if tb == nil {
+			tb = &table{Caption: "Fichiers reçus (journal de chargement)", Head: []string{"Source", "Émetteur", "Dernière période reçue", "Chargé le", "Couvre la période"}}
 		}
-		if periodOverlaps(e.Period, p) {
-			covers[k] = true
-		}
-	}
-	if len(latest) == 0 {
-		return nil
-	}
-	var keys []key
-	for k := range latest {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].src != keys[j].src {
-			return keys[i].src < keys[j].src
-		}
-		return keys[i].sender < keys[j].sender
-	})
-	tb := &table{Caption: "Fichiers reçus (journal de chargement)", Head: []string{"Source", "Émetteur", "Dernière période reçue", "Chargé le", "Couvre la période"}}
-	for _, k := range keys {
-		e := latest[k]
+		e := li.latest[i]
 		sender := e.Sender
 		if r := b.w.byKey["rpe/"+e.Sender]; r != nil {
 			sender = r.Name
 		}
 		cov := "oui"
-		if !covers[k] {
+		if !li.covers[i][p.idx] {
 			cov = "non (manquant)"
 		}
 		loaded := "n.d."
@@ -637,6 +739,15 @@ func (b *builder) ledgerTable(t *territory, p *period) *table {
 		tb.addRow([]tcell{{Text: k.src}, {Text: sender}, {Text: frPeriod(e.Period)}, {Text: loaded}, {Text: cov}})
 	}
 	return tb
+}
+
+func (t *territory) hasRPE(code string) bool {
+	for _, r := range t.rpes {
+		if r.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 // periodOverlaps tells whether a ledger period (2025, 2025-T1, 2025-03 or a
@@ -676,10 +787,10 @@ func periodOverlaps(s string, p *period) bool {
 	return start.Before(p.End()) && p.Start.Before(end)
 }
 
-func allReportIndicators() []string {
-	return uniq(keyIndicators, coverageModes, coveragePlaces, trendRates, trendCounts, underInds, ageInds, demoInds,
-		activityInds, contactParts, answerInds, demandInds, mismatchInds)
-}
+func allReportIndicators() []string { return reportIndicators }
+
+var reportIndicators = uniq(keyIndicators, coverageModes, coveragePlaces, trendRates, trendCounts, underInds, ageInds, demoInds,
+	activityInds, contactParts, answerInds, demandInds, mismatchInds)
 
 // lowerLevel lowers a level name but keeps acronyms: "intercommunalités (EPCI)".
 func lowerLevel(s string) string {
