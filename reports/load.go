@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -395,6 +396,17 @@ func load(ctx context.Context, db *sql.DB, opt Options) (*warehouse, error) {
 	}
 	w.buildIndexes()
 	w.loadTime = time.Since(start)
+	if os.Getenv("OBSERVATOIRE_REPORT_TRACE") != "" {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		cells := 0
+		for _, b := range w.blocks {
+			cells += len(b.cells)
+		}
+		fmt.Fprintf(os.Stderr, "loaded: %d territories, %d periods, %d blocks, %d figures, Go heap %d MiB\n",
+			len(w.terrs), len(w.periods), len(w.blocks), cells, ms.HeapAlloc>>20)
+	}
 	return w, nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -12,7 +13,16 @@ import (
 	"github.com/rpe-observatoire/observatoire/reports"
 )
 
+// reportGoMemory bounds the Go heap while the reports are built (figures
+// kept in memory plus per-page garbage), beside DuckDB's own memory_limit, so
+// that a national build stays within the machine's budget. GOMEMLIMIT, when
+// set, wins.
+const reportGoMemory = 1 << 30
+
 func (a *app) report(cmd *cobra.Command, db dbHandle) (reports.Result, error) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(reportGoMemory))
+	}
 	start := time.Now()
 	res, err := reports.Build(cmd.Context(), db, reports.Options{
 		OutDir:               a.cfg.Reports.OutDir,
