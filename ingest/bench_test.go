@@ -208,3 +208,76 @@ func BenchmarkBareDuckDBReadCSV(b *testing.B) {
 	n := benchRows("INGEST_BENCH_ROWS", 1_000_000)
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// The national layout: many monthly files per département. 200 availability
+// files of 5,000 rows (1M rows), loaded in batches (batch.go), against bare
+// DuckDB reading the same files with one read_csv.
+var manyFiles struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func manyInputs(b *testing.B) string {
+	manyFiles.once.Do(func() {
+		manyFiles.dir, manyFiles.err = os.MkdirTemp("", "ingest-bench-many")
+		if manyFiles.err != nil {
+			return
+		}
+		rows := benchRows("INGEST_BENCH_ROWS", 1_000_000) / 200
+		for i := 0; i < 200; i++ {
+			dep := fmt.Sprintf("%02d", 1+i%95)
+			month := 1 + i/95
+			bad := map[int]string{7: "commune", 300: "places"}
+			p := filepath.Join(manyFiles.dir, fmt.Sprintf("disponibilites_%s_2024-%02d.csv", dep, month))
+			if manyFiles.err = os.WriteFile(p, []byte(availFile(dep, month, rows, bad)), 0o644); manyFiles.err != nil {
+				return
+			}
+		}
+	})
+	if manyFiles.err != nil {
+		b.Fatal(manyFiles.err)
+	}
+	return manyFiles.dir
+}
+
+func BenchmarkIngestManyCSV(b *testing.B) {
+	dir := manyInputs(b)
+	ctx := context.Background()
+	db := openTestDB(b)
+	if err := LoadReference(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var rows int64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		for _, s := range []string{"DELETE FROM raw.availability", "DELETE FROM meta.file_ledger", "DELETE FROM meta.quarantine", "CHECKPOINT"} {
+			if _, err := db.Exec(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		res, err := Files(ctx, db, []string{dir}, Options{Secret: "bench", MaxRejectShare: 0.01})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range res.Files {
+			rows += f.Read
+		}
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkBareDuckDBReadManyCSV(b *testing.B) {
+	dir := manyInputs(b)
+	db := openTestDB(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := db.Exec(fmt.Sprintf("CREATE OR REPLACE TABLE bare AS SELECT * FROM read_csv('%s/*.csv')", dir)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := benchRows("INGEST_BENCH_ROWS", 1_000_000) / 200 * 200
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
