@@ -508,7 +508,7 @@ func TestPublishedIndicatorMasking(t *testing.T) {
 			{indicator: 'contacts_channel_in_person', value: 5, n: 5},
 			{indicator: 'contacts_channel_appointment', value: 5, n: 5}])`)
 	if _, err := run(context.Background(), db, Options{FullRefresh: true}, func(m Model) bool {
-		return m.Name == "mart.indicator" || m.Name == "mart.indicator_mask" || m.Name == "mart.published_indicator"
+		return m.Name == "int.mask_interval" || m.Name == "mart.indicator" || m.Name == "mart.published_indicator"
 	}); err != nil {
 		t.Fatal(err)
 	}

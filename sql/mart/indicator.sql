@@ -5,13 +5,19 @@
 --   nombre de pairs et quartile parmi les territoires de même niveau du même
 --   département (communes, EPCI, RPE) ou de France (départements, régions),
 --   période précédente et même période un an avant. Les chiffres exacts sont
---   réservés aux analystes : les rapports lisent mart.published_indicator(k).
+--   réservés aux analystes : les rapports lisent mart.published_indicator(k),
+--   qui masque chaque ligne d'après ses colonnes mk, parent_mk, prev_mk et
+--   prev_year_mk : le secret primaire (n) et les intervalles de masquage
+--   complémentaire de int.mask_interval de la ligne, de son parent, de la
+--   période précédente et de l'année précédente (pour masquer les
+--   comparaisons).
 -- grain: un territoire, une période et un indicateur
--- source: int.indicator_value, staging.territory
+-- source: int.indicator_value, staging.territory, int.mask_interval
 -- incremental: in_window_period(period_kind, period_start)
 -- formula: diff_parent = value - parent_value ; rank = rang décroissant (1 = valeur la plus élevée, ex aequo au même rang) ;
 --   quartile = 1 + floor(4 x (rank - 1) / peers) (1 = quart des valeurs les plus élevées) ;
---   prev_value = période précédente (mois, trimestre ou année d'avant) ; prev_year_value = même période un an avant
+--   prev_value = période précédente (mois, trimestre ou année d'avant) ; prev_year_value = même période un an avant ;
+--   masquée(k) = n < k ou k entre b_lo et b_hi ou k entre g_lo et g_hi (voir int.mask_interval)
 -- columns:
 --   level: niveau (commune, epci, rpe, departement, region, france)
 --   code: code du territoire
@@ -30,50 +36,94 @@
 --   quartile: quartile parmi les pairs (1 = le plus élevé)
 --   prev_value: valeur à la période précédente
 --   prev_year_value: valeur à la même période un an avant
+--   mk: masque de la ligne {n, b_lo, b_hi, g_lo, g_hi} : masquée au seuil k si n < k ou b_lo <= k <= b_hi ou g_lo <= k <= g_hi (b : décomposition, g : géographie ; NULL = pas d'intervalle) ; lu par mart.published_indicator(k) seulement
+--   parent_mk: masque de la ligne du parent, même période (NULL : pas de valeur du parent)
+--   prev_mk: masque de la ligne de la période précédente (NULL : pas de valeur)
+--   prev_year_mk: masque de la ligne de la même période un an avant (NULL : pas de valeur)
 -- tests:
 --   - not_null: level, code, period_kind, period, period_start, indicator, value, rank, peers, quartile
 --   - range: quartile 1..4
 --   - assert: rank_within_peers: rank <= peers
 --   - range: n 0..
 WITH v AS (
-    SELECT * FROM int.indicator_value
+    -- values and n as two plain lists (the indicator names are the same on every row, see names)
+    SELECT level, code, period_kind, period_start,
+        list_transform(ind, x -> x.value) AS vals, list_transform(ind, x -> x.n) AS ns
+    FROM int.indicator_value
     WHERE period_start >= date_trunc('year', getvariable('since')) - INTERVAL 1 YEAR
-), cur AS (
-    SELECT v.*,
-        CAST(v.period_start - to_months(period_months(v.period_kind)) AS DATE) AS prev_start,
-        CAST(v.period_start - INTERVAL 1 YEAR AS DATE) AS prev_year_start,
-        t.parent_level, t.parent_code, coalesce(t.peer_gid, 0) AS peer_gid
-    FROM v
-    LEFT JOIN staging.territory t ON t.level = v.level AND t.code = v.code
-    WHERE in_window_period(v.period_kind, v.period_start)
-), j AS (
-    -- one join per territory and period; the lists hold the indicators in the same order
-    SELECT c.level, c.code, c.period_kind, c.period, c.period_start, c.parent_level, c.parent_code,
+), names AS (
+    -- position of each indicator in the lists
+    SELECT unnest(generate_series(1, len(ind))) AS i, unnest(list_transform(ind, x -> x.indicator)) AS indicator
+    FROM (SELECT ind FROM int.indicator_value LIMIT 1)
+), terr AS (
+    -- the territories present, numbered; tid NULL when not in staging.territory
+    SELECT d.level, d.code, CAST(row_number() OVER (ORDER BY d.level, d.code) AS BIGINT) AS vid,
+        t.tid, t.parent_tid, t.parent_level, t.parent_code, coalesce(t.peer_gid, 0) AS peer_gid
+    FROM (SELECT DISTINCT level, code FROM v) d
+    LEFT JOIN staging.territory t ON t.level = d.level AND t.code = d.code
+), vt AS (
+    -- integer keys: pk = (territory x 3 + period kind) x 100000 + month index, the previous period
+    -- is pk - months, the same period a year before pk - 12; base is int.mask_interval's key / 1000
+    SELECT v.vals, v.ns, v.period_start, t.vid, k.kid, period_months(v.period_kind) AS pm,
+        (t.vid * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) AS pk,
+        (pt.vid * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) AS parent_pk,
+        (CAST(t.tid AS BIGINT) * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) AS base,
+        (CAST(t.parent_tid AS BIGINT) * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) AS parent_base,
         -- one integer per (level, peer group, period kind, period): peers are ranked within it
-        ((CAST(c.peer_gid AS BIGINT) * 3 + CASE c.period_kind WHEN 'month' THEN 0 WHEN 'quarter' THEN 1 ELSE 2 END) * 100000
-            + year(c.period_start) * 12 + month(c.period_start)) * 1000 AS gkey,
-        unnest(generate_series(1, len(c.ind))) AS i,
-        unnest(c.ind) AS x, unnest(p.ind) AS px, unnest(pv.ind) AS pvx, unnest(py.ind) AS pyx
-    FROM cur c
-    LEFT JOIN v p ON p.level = c.parent_level AND p.code = c.parent_code
-        AND p.period_kind = c.period_kind AND p.period_start = c.period_start
-    LEFT JOIN v pv ON pv.level = c.level AND pv.code = c.code
-        AND pv.period_kind = c.period_kind AND pv.period_start = c.prev_start
-    LEFT JOIN v py ON py.level = c.level AND py.code = c.code
-        AND py.period_kind = c.period_kind AND py.period_start = c.prev_year_start
+        ((CAST(t.peer_gid AS BIGINT) * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start)) * 1000 AS gbase,
+        in_window_period(v.period_kind, v.period_start) AS cur
+    FROM v
+    JOIN terr t ON t.level = v.level AND t.code = v.code
+    LEFT JOIN terr pt ON pt.level = t.parent_level AND pt.code = t.parent_code
+    JOIN (VALUES ('month', 0), ('quarter', 1), ('year', 2)) AS k(period_kind, kid) ON k.period_kind = v.period_kind
+), m AS (
+    SELECT base, pos, iv FROM int.mask_interval
+    WHERE period_start >= date_trunc('year', getvariable('since')) - INTERVAL 1 YEAR
 ), l AS (
-    SELECT level, code, period_kind, period, period_start, x.indicator, x.value, CAST(round(x.n) AS BIGINT) AS n,
-        parent_level, parent_code, px.value AS parent_value, pvx.value AS prev_value, pyx.value AS prev_year_value,
-        gkey + i AS gkey
-    FROM j
-    WHERE x.value IS NOT NULL
+    -- every figure of the window with its parent's, previous period's and previous year's
+    SELECT * FROM (
+        SELECT c.vid, c.kid, c.period_start, c.gbase,
+            unnest(generate_series(1, len(c.vals))) AS i,
+            unnest(c.vals) AS value, unnest(c.ns) AS xn,
+            unnest(p.vals) AS parent_value, unnest(p.ns) AS pn,
+            unnest(pv.vals) AS prev_value, unnest(pv.ns) AS pvn,
+            unnest(py.vals) AS prev_year_value, unnest(py.ns) AS pyn,
+            -- the complementary masking intervals (sparse lists of int.mask_interval), made dense
+            unnest(list_transform(generate_series(1, len(c.vals)), j -> ms.iv[list_position(ms.pos, j)])) AS s,
+            unnest(list_transform(generate_series(1, len(c.vals)), j -> mpa.iv[list_position(mpa.pos, j)])) AS pa,
+            unnest(list_transform(generate_series(1, len(c.vals)), j -> mpv.iv[list_position(mpv.pos, j)])) AS pv,
+            unnest(list_transform(generate_series(1, len(c.vals)), j -> mpy.iv[list_position(mpy.pos, j)])) AS py
+        FROM (SELECT * FROM vt WHERE cur) c
+        LEFT JOIN vt p ON p.pk = c.parent_pk
+        LEFT JOIN vt pv ON pv.pk = c.pk - c.pm
+        LEFT JOIN vt py ON py.pk = c.pk - 12
+        LEFT JOIN m ms ON ms.base = c.base
+        LEFT JOIN m mpa ON mpa.base = c.parent_base
+        LEFT JOIN m mpv ON mpv.base = c.base - c.pm
+        LEFT JOIN m mpy ON mpy.base = c.base - 12
+    )
+    WHERE value IS NOT NULL
+), r AS (
+    -- ranks on narrow integer rows; names are decoded after
+    SELECT * EXCLUDE (gbase),
+        rank() OVER w AS rank,
+        count(*) OVER wall AS peers
+    FROM l
+    WINDOW w AS (PARTITION BY gbase + i ORDER BY value DESC),
+        wall AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
-SELECT level, code, period_kind, period, period_start, indicator, value, n,
-    parent_level, parent_code, parent_value, value - parent_value AS diff_parent,
-    rank() OVER w AS rank,
-    count(*) OVER wall AS peers,
-    CAST(1 + floor(4 * (rank() OVER w - 1) / count(*) OVER wall) AS INTEGER) AS quartile,
-    prev_value, prev_year_value
-FROM l
-WINDOW w AS (PARTITION BY gkey ORDER BY value DESC),
-    wall AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+-- names decoded by position in constant lists (no join after the window)
+SELECT (SELECT list(level ORDER BY vid) FROM terr)[r.vid] AS level, (SELECT list(code ORDER BY vid) FROM terr)[r.vid] AS code,
+    CASE r.kid WHEN 0 THEN 'month' WHEN 1 THEN 'quarter' ELSE 'year' END AS period_kind,
+    period_label(CASE r.kid WHEN 0 THEN 'month' WHEN 1 THEN 'quarter' ELSE 'year' END, r.period_start) AS period, r.period_start,
+    (SELECT list(indicator ORDER BY i) FROM names)[r.i] AS indicator,
+    r.value, CAST(round(r.xn) AS BIGINT) AS n,
+    (SELECT list(parent_level ORDER BY vid) FROM terr)[r.vid] AS parent_level, (SELECT list(parent_code ORDER BY vid) FROM terr)[r.vid] AS parent_code,
+    r.parent_value, r.value - r.parent_value AS diff_parent,
+    r.rank, r.peers, CAST(1 + floor(4 * (r.rank - 1) / r.peers) AS INTEGER) AS quartile,
+    r.prev_value, r.prev_year_value,
+    {n: CAST(round(r.xn) AS BIGINT), b_lo: r.s.b_lo, b_hi: r.s.b_hi, g_lo: r.s.g_lo, g_hi: r.s.g_hi} AS mk,
+    CASE WHEN r.parent_value IS NOT NULL THEN {n: CAST(round(r.pn) AS BIGINT), b_lo: r.pa.b_lo, b_hi: r.pa.b_hi, g_lo: r.pa.g_lo, g_hi: r.pa.g_hi} END AS parent_mk,
+    CASE WHEN r.prev_value IS NOT NULL THEN {n: CAST(round(r.pvn) AS BIGINT), b_lo: r.pv.b_lo, b_hi: r.pv.b_hi, g_lo: r.pv.g_lo, g_hi: r.pv.g_hi} END AS prev_mk,
+    CASE WHEN r.prev_year_value IS NOT NULL THEN {n: CAST(round(r.pyn) AS BIGINT), b_lo: r.py.b_lo, b_hi: r.py.b_hi, g_lo: r.py.g_lo, g_hi: r.py.g_hi} END AS prev_year_mk
+FROM r

@@ -11,28 +11,26 @@
 --   territoires de même niveau ayant le même parent (communes d'un EPCI, EPCI
 --   et RPE d'un département, départements d'une région...) pour un indicateur
 --   additif, si une seule partie est masquée, la partie suivante par n
---   croissant l'est aussi (voir mart.indicator_mask). Sur une ligne publiée,
+--   croissant l'est aussi (voir mart.indicator). Sur une ligne publiée,
 --   la valeur du parent, de la période précédente ou de l'année précédente
 --   est masquée si la ligne correspondante l'est. Limites : une passe par
 --   type de groupe, calculée sur le secret primaire ; les rangs des lignes
 --   publiées tiennent compte des valeurs masquées. mart.mask_hit(mk, k) dit si
---   un masque de mart.indicator_mask s'applique au seuil k.
--- source: mart.indicator, mart.indicator_mask
+--   un masque de mart.indicator (mk, parent_mk, prev_mk, prev_year_mk) s'applique au seuil k.
+-- source: mart.indicator
 CREATE OR REPLACE MACRO mart.mask_hit(mk, k) AS
     coalesce(mk.n < k, false) OR coalesce(k BETWEEN mk.b_lo AND mk.b_hi, false) OR coalesce(k BETWEEN mk.g_lo AND mk.g_hi, false);
 CREATE OR REPLACE MACRO mart.published_indicator(k) AS TABLE
 SELECT i.level, i.code, i.period_kind, i.period, i.period_start, i.indicator,
-    CASE WHEN mart.mask_hit(m.mk, k) THEN NULL ELSE i.value END AS value,
-    CASE WHEN mart.mask_hit(m.mk, k) THEN NULL ELSE i.n END AS n,
+    CASE WHEN mart.mask_hit(i.mk, k) THEN NULL ELSE i.value END AS value,
+    CASE WHEN mart.mask_hit(i.mk, k) THEN NULL ELSE i.n END AS n,
     i.parent_level, i.parent_code,
-    CASE WHEN mart.mask_hit(m.mk, k) OR mart.mask_hit(m.parent_mk, k) THEN NULL ELSE i.parent_value END AS parent_value,
-    CASE WHEN mart.mask_hit(m.mk, k) OR mart.mask_hit(m.parent_mk, k) THEN NULL ELSE i.diff_parent END AS diff_parent,
-    CASE WHEN mart.mask_hit(m.mk, k) THEN NULL ELSE i.rank END AS rank,
+    CASE WHEN mart.mask_hit(i.mk, k) OR mart.mask_hit(i.parent_mk, k) THEN NULL ELSE i.parent_value END AS parent_value,
+    CASE WHEN mart.mask_hit(i.mk, k) OR mart.mask_hit(i.parent_mk, k) THEN NULL ELSE i.diff_parent END AS diff_parent,
+    CASE WHEN mart.mask_hit(i.mk, k) THEN NULL ELSE i.rank END AS rank,
     i.peers,
-    CASE WHEN mart.mask_hit(m.mk, k) THEN NULL ELSE i.quartile END AS quartile,
-    CASE WHEN mart.mask_hit(m.mk, k) OR mart.mask_hit(m.prev_mk, k) THEN NULL ELSE i.prev_value END AS prev_value,
-    CASE WHEN mart.mask_hit(m.mk, k) OR mart.mask_hit(m.prev_year_mk, k) THEN NULL ELSE i.prev_year_value END AS prev_year_value,
-    mart.mask_hit(m.mk, k) AS masked
+    CASE WHEN mart.mask_hit(i.mk, k) THEN NULL ELSE i.quartile END AS quartile,
+    CASE WHEN mart.mask_hit(i.mk, k) OR mart.mask_hit(i.prev_mk, k) THEN NULL ELSE i.prev_value END AS prev_value,
+    CASE WHEN mart.mask_hit(i.mk, k) OR mart.mask_hit(i.prev_year_mk, k) THEN NULL ELSE i.prev_year_value END AS prev_year_value,
+    mart.mask_hit(i.mk, k) AS masked
 FROM mart.indicator i
-JOIN mart.indicator_mask m ON m.level = i.level AND m.code = i.code AND m.period_kind = i.period_kind
-    AND m.period_start = i.period_start AND m.indicator = i.indicator
