@@ -330,6 +330,37 @@ func TestLoadReference(t *testing.T) {
 	}
 }
 
+// TestRPERefreshPending: a run that stopped between an RPE register's commit
+// and its end-of-run refresh leaves meta.ref_pending; the next run (even one
+// with nothing to load) completes the refresh.
+func TestRPERefreshPending(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	in, _, _ := prepareCase(t, "testdata/golden/demo-layouts")
+	if _, err := Files(ctx, db, []string{filepath.Join(in, "registre_rpe_35.xlsx")}, Options{Secret: testSecret, MaxRejectShare: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM meta.ref_pending"); n != 0 {
+		t.Errorf("%d pending refreshes after a complete run", n)
+	}
+	// the state a stopped run leaves: the RPE areas of the register missing
+	for _, s := range []string{"DELETE FROM ref.territory WHERE level = 'rpe'", "DELETE FROM ref.commune_territory WHERE level = 'rpe'",
+		"INSERT INTO meta.ref_pending SELECT file_id FROM meta.file_ledger WHERE source = 'rpe_register'"} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Files(ctx, db, nil, Options{Secret: testSecret}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM ref.territory WHERE level = 'rpe' AND parent_code = '35'"); n != 2 {
+		t.Errorf("%d RPE territories after the next run, want 2", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM meta.ref_pending"); n != 0 {
+		t.Errorf("%d pending refreshes after the next run", n)
+	}
+}
+
 func TestProfiles(t *testing.T) {
 	ps, err := Profiles("")
 	if err != nil {

@@ -41,6 +41,7 @@ func main() {
 	flag.StringVar(&c.Results, "results", c.Results, "Markdown results file whose generated section is replaced (empty = none)")
 	flag.StringVar(&c.JSON, "json", c.JSON, "machine-readable results (empty = none)")
 	flag.BoolVar(&c.Keep, "keep", c.Keep, "keep the warehouses of the work folder")
+	flag.StringVar(&c.Only, "only", c.Only, `"ingest": stop after the ingest steps (bare and observatoire)`)
 	render := flag.Bool("render", false, "only rewrite the results file from the JSON results (no run)")
 	flag.Parse()
 	if *render {
