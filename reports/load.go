@@ -413,16 +413,18 @@ func load(ctx context.Context, db *sql.DB, opt Options) (*warehouse, error) {
 // trendMonths bounds the months drawn in the trend charts (trendPeriods).
 const trendMonths = 24
 
-// loadFigures reads the published figures the pages need, a few queries per
-// period kind, each shaped so that DuckDB filters both sides of the
-// macro's join on its keys (period kind, a period_start range, level) and
-// the other conditions apply to the indicator side before the join: the
-// join then builds on the rows wanted only, never on the whole mart.
+// loadFigures reads the published figures the pages need, two queries per
+// period kind. Their WHERE starts with conditions DuckDB pushes into the
+// scans under the macro (period kind and a period_start range: into both
+// sides when the macro joins mart.indicator to mart.indicator_mask on these
+// keys) and a constant code list it turns into a small hash join on the
+// indicator scan, so the macro's work is done on the wanted rows only,
+// never on the whole mart:
 //
-//   - territories other than communes: every figure of the reported periods,
-//     and the trend indicators of the periods drawn in trend charts (the
-//     last 24 months before a reported month or quarter, every year);
-//   - communes with a report: the same;
+//   - territories with a report (every level, communes above the size
+//     threshold): every figure of the reported periods, and the trend
+//     indicators of the periods drawn in trend charts (the last 24 months
+//     before a reported month or quarter, every year);
 //   - the other communes: the few figures of the reported periods shown in
 //     their parent's bars and maps.
 func (w *warehouse) loadFigures(ctx context.Context, db *sql.DB, opt Options) error {
@@ -455,7 +457,7 @@ func (w *warehouse) loadFigures(ctx context.Context, db *sql.DB, opt Options) er
 	}
 	// Codes of the territories with a report: a constant IN list at the top
 	// of the WHERE clause, which DuckDB turns into a small hash join on the
-	// indicator side, below the macro's join. (Codes of different levels
+	// indicator scan. (Codes of different levels
 	// may be equal, e.g. région and département 53: the level is checked
 	// when the rows are read, and both have reports anyway.)
 	var pages []string
