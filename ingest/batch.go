@@ -26,6 +26,9 @@ import (
 // each batch's validation query to DIR: a development aid.
 var debugProfile = os.Getenv("INGEST_DEBUG_PROFILE")
 
+// testHookBatch is told the size of every committed batch (tests).
+var testHookBatch func(files int)
+
 // Batch limits: the records of a batch and their validated form are held in
 // temp tables (memory, spilled under the memory limit).
 const (
@@ -119,7 +122,8 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		n, _ := r.RowsAffected()
 		return n, nil
 	}
-	defer conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv; DROP TABLE IF EXISTS _val; DROP TABLE IF EXISTS _batch")
+	dropTemp(conn, "_src", "_src_csv", "_val", "_batch", "_loaded")
+	defer dropTemp(conn, "_src", "_src_csv", "_val", "_batch")
 
 	// The files' ids first: the batch table maps each file to its id, month
 	// and the line number of its first record.
@@ -402,6 +406,9 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		return nil, nil, err
 	}
 	committed = true
+	if testHookBatch != nil {
+		testHookBatch(len(items))
+	}
 	for i := range out {
 		if out[i].Status == StatusRefused {
 			continue

@@ -158,3 +158,36 @@ func TestBatchFallsBackToOneByOne(t *testing.T) {
 		t.Errorf("%d ledger rows, want 3", n)
 	}
 }
+
+// TestBatchAfterGoReader: a file the Go reader takes (quotes) between plain
+// files leaves nothing behind: the plain files after it still load in a
+// batch through read_csv. (Its temp table _src once survived the clean-up
+// and sent every later file to the slow path.)
+func TestBatchAfterGoReader(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var paths []string
+	for m := 1; m <= 5; m++ {
+		content := availFile("35", m, 20, nil)
+		if m == 2 {
+			content = strings.Replace(content, ";18 mois - 3 ans;", `;"18 mois - 3 ans";`, 1)
+		}
+		paths = append(paths, writeFile(t, dir, fmt.Sprintf("disponibilites_35_2024-%02d.csv", m), content))
+	}
+	var batches []int
+	testHookBatch = func(n int) { batches = append(batches, n) }
+	defer func() { testHookBatch = nil }()
+	db := openTestDB(t)
+	res, err := Files(ctx, db, paths, Options{Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Files {
+		if f.Status != StatusLoaded || f.Read != 20 {
+			t.Errorf("%s: %s, %d read", filepath.Base(f.Path), f.Status, f.Read)
+		}
+	}
+	if diff := cmp.Diff([]int{3}, batches); diff != "" {
+		t.Errorf("batches (-want +got): %s (file 1 alone, file 2 by the Go reader, files 3-5 in one batch)", diff)
+	}
+}

@@ -61,7 +61,7 @@ func (l *loader) openSource(ctx context.Context, j *job, used []bool, bar *progr
 		_ = materialize
 		j.srcReady, j.records = true, j.scan.records
 		return func() {
-			conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv")
+			dropTemp(conn, "_src", "_src_csv")
 		}, j.scan.records, nil
 	}
 	var src rowSource
@@ -103,7 +103,7 @@ func (l *loader) openSource(ctx context.Context, j *job, used []bool, bar *progr
 		return nil, 0, err
 	}
 	j.srcReady, j.records = true, rd.records
-	return func() { conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS _src") }, rd.records, nil
+	return func() { dropTemp(conn, "_src") }, rd.records, nil
 }
 
 // transact runs the load of one file in one transaction.
@@ -134,7 +134,7 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 	}
 	defer func() {
 		j.srcReady = false
-		conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS _src; DROP TABLE IF EXISTS _src_csv; DROP TABLE IF EXISTS _src; DROP TABLE IF EXISTS _loaded")
+		dropTemp(conn, "_src", "_src_csv", "_loaded")
 	}()
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fr, nil, false, err
@@ -322,6 +322,28 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		fr.Status = StatusReplaced
 	}
 	return fr, months, all, nil
+}
+
+// dropTemp drops the temp tables or views names, whichever they are. One
+// statement per object: "DROP VIEW IF EXISTS x" fails when x is a table
+// (the Go readers make _src a table, read_csv a view), and in a
+// multi-statement string that error skipped the drops after it, leaving a
+// _src table that made every later plain file fall back to the Go reader
+// and every later batch to one file at a time.
+func dropTemp(conn *sql.Conn, names ...string) {
+	for _, n := range names {
+		var kind string
+		err := conn.QueryRowContext(context.Background(),
+			"SELECT table_type FROM information_schema.tables WHERE table_catalog = 'temp' AND table_name = ?", n).Scan(&kind)
+		if err != nil {
+			continue // absent
+		}
+		if kind == "VIEW" {
+			conn.ExecContext(context.Background(), "DROP VIEW IF EXISTS "+n)
+		} else {
+			conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+n)
+		}
+	}
 }
 
 // debugTiming (INGEST_DEBUG_TIMING=1) prints the time of each step to
