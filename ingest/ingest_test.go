@@ -330,6 +330,34 @@ func TestLoadReference(t *testing.T) {
 	}
 }
 
+// TestReferenceVersion: the ref tables are rebuilt when their inputs (the
+// embedded COG files, the SQL) changed, not on every ingest.
+func TestReferenceVersion(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	if err := LoadReference(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM ref.territory WHERE code = '35238'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := LoadReference(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM ref.territory WHERE code = '35238'"); n != 0 {
+		t.Errorf("same version: the tables were rebuilt (%d rows for 35238)", n)
+	}
+	if _, err := db.Exec("UPDATE meta.ref_version SET version = 'older'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := LoadReference(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM ref.territory WHERE code = '35238'"); n != 1 {
+		t.Errorf("new version: %d rows for 35238 after the rebuild, want 1", n)
+	}
+}
+
 // TestRPERefreshPending: a run that stopped between an RPE register's commit
 // and its end-of-run refresh leaves meta.ref_pending; the next run (even one
 // with nothing to load) completes the refresh.

@@ -68,10 +68,12 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 		}
 	}
 	l := &loader{db: db, opt: opt, profiles: ps, log: opt.Log, now: nowFunc(), secret: secret}
+	t0 := time.Now()
 	var n int64
 	if err := EnsureSchema(ctx, db); err != nil {
 		return nil, err
 	}
+	debugf(t0, "schema")
 	if _, err := db.ExecContext(ctx, refDDL); err != nil {
 		return nil, err
 	}
@@ -83,6 +85,7 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 			return nil, err
 		}
 	}
+	debugf(t0, "reference")
 	if l.conn, err = db.Conn(ctx); err != nil {
 		return nil, err
 	}
@@ -94,6 +97,7 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 		l.close()
 		return nil, fmt.Errorf("ingest macros: %w", err)
 	}
+	debugf(t0, "macros")
 	if !opt.DryRun {
 		if err := refreshPending(ctx, l.conn); err != nil {
 			l.close()

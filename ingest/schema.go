@@ -23,6 +23,9 @@ CREATE TABLE IF NOT EXISTS meta.file_ledger (
 	loaded_at     TIMESTAMP NOT NULL,
 	replaced_by   BIGINT
 );
+CREATE TABLE IF NOT EXISTS meta.ref_version (
+	version VARCHAR NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta.ref_pending (
 	file_id BIGINT NOT NULL
 );
