@@ -13,8 +13,10 @@ export CGO_ENABLED := 1
 
 all: build
 
+# -buildvcs=auto: the binary records its commit (the benchmark results name
+# it) even where GOFLAGS turns VCS stamping off; without git it is skipped.
 build:
-	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/observatoire
+	$(GO) build -buildvcs=auto -tags $(TAGS) -o $(BIN) ./cmd/observatoire
 
 # The main job on the embedded demo: a real département (Ille-et-Vilaine by
 # default), 24 months of every source, then ingest -> transform -> report.
