@@ -120,11 +120,14 @@ func prepareDataset(ctx context.Context, root, cacheDir string, o demo.Options, 
 			return &d, nil
 		}
 	}
-	// A stale entry of another key, or a half-written one of this key.
+	// A stale entry of the same set (older generator or options of this
+	// scale), or a half-written one of this key. Sets of another scale stay:
+	// a region run must not throw away the 4.5 GB national set.
+	label := cacheLabel(o)
 	if ents, err := os.ReadDir(cacheDir); err == nil {
 		for _, e := range ents {
 			p := filepath.Join(cacheDir, e.Name())
-			if e.IsDir() && isCacheEntry(p) {
+			if e.IsDir() && isCacheEntry(p) && (e.Name() == key || entryLabel(p) == "" || entryLabel(p) == label) {
 				fmt.Fprintf(log, "dataset: removing stale cache entry %s\n", p)
 				if err := os.RemoveAll(p); err != nil {
 					return nil, err
@@ -136,7 +139,7 @@ func prepareDataset(ctx context.Context, root, cacheDir string, o demo.Options, 
 		return nil, err
 	}
 	// Marks the folder as ours before anything big is written in it.
-	if err := os.WriteFile(filepath.Join(dir, ".benchnational"), []byte(key+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ".benchnational"), []byte(key+"\n"+label+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	d := &Dataset{Key: key, Dir: dir, Base: filepath.Join(dir, "base"), Next: filepath.Join(dir, "next"), NextMonth: next}
@@ -201,6 +204,29 @@ func prepareDataset(ctx context.Context, root, cacheDir string, o demo.Options, 
 }
 
 // isCacheEntry: a folder the harness made (it holds our marker file).
+// cacheLabel names the set a cache entry holds, whatever its key: the
+// scale and, below national, the département asked for.
+func cacheLabel(o demo.Options) string {
+	if o.Scale == demo.ScaleNational {
+		return o.Scale
+	}
+	return o.Scale + "/" + strings.Join(o.Departements, ",")
+}
+
+// entryLabel is the label written in an entry's marker ("" for entries
+// written before labels).
+func entryLabel(p string) string {
+	b, err := os.ReadFile(filepath.Join(p, ".benchnational"))
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 {
+		return ""
+	}
+	return strings.TrimSpace(lines[1])
+}
+
 func isCacheEntry(p string) bool {
 	_, err := os.Stat(filepath.Join(p, ".benchnational"))
 	return err == nil

@@ -250,3 +250,40 @@ func TestReplaceGenerated(t *testing.T) {
 		t.Errorf("%q", doc2)
 	}
 }
+
+// TestCacheKeepsOtherSets: preparing a set of another scale or département
+// keeps the cached ones; a new version of the same set replaces the old.
+func TestCacheKeepsOtherSets(t *testing.T) {
+	ctx := context.Background()
+	root, err := findRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	opts := func(dep string, months int) demo.Options {
+		return demo.Options{Scale: demo.ScaleDepartement, Departements: []string{dep}, Seed: 1, To: demo.DefaultTo, Months: months, BadRows: true}
+	}
+	a, err := prepareDataset(ctx, root, cache, opts("48", 24), testLog{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := prepareDataset(ctx, root, cache, opts("90", 24), testLog{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(a.Dir); err != nil {
+		t.Errorf("the Lozère set was removed when the Territoire de Belfort one was made: %v", err)
+	}
+	c, err := prepareDataset(ctx, root, cache, opts("48", 25), testLog{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(a.Dir); err == nil {
+		t.Error("the older Lozère set is still there after a new version of it")
+	}
+	for _, d := range []string{b.Dir, c.Dir} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
+}
