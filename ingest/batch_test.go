@@ -191,3 +191,31 @@ func TestBatchAfterGoReader(t *testing.T) {
 		t.Errorf("batches (-want +got): %s (file 1 alone, file 2 by the Go reader, files 3-5 in one batch)", diff)
 	}
 }
+
+// TestInboxCancelLeavesFiles: files stopped by a cancellation (SIGTERM)
+// stay in the inbox for the next run; none is moved to rejected/.
+func TestInboxCancelLeavesFiles(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	for m := 1; m <= 4; m++ {
+		writeFile(t, dir, fmt.Sprintf("disponibilites_35_2024-%02d.csv", m), availFile("35", m, 20, nil))
+	}
+	testHookBeforeCommit = func(string) error {
+		cancel()
+		return context.Canceled
+	}
+	defer func() { testHookBeforeCommit = nil }()
+	db := openTestDB(t)
+	if _, err := Inbox(ctx, db, dir, Options{Secret: testSecret}); err == nil {
+		t.Fatal("want the cancellation")
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+	rejected, _ := filepath.Glob(filepath.Join(dir, "rejected", "*"))
+	if len(left) != 4 || len(rejected) != 0 {
+		t.Errorf("%d files left in the inbox (want 4), %d rejected (want 0)", len(left), len(rejected))
+	}
+	if n := count(t, db, "SELECT count(*) FROM raw.availability"); n != 0 {
+		t.Errorf("%d rows loaded", n)
+	}
+}

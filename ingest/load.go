@@ -141,7 +141,10 @@ func (l *loader) run(ctx context.Context, paths []string, after func(*FileResult
 	months := map[time.Time]bool{}
 	var errs []error
 	finish := func(fr FileResult, ms []time.Time, all bool) {
-		if after != nil {
+		// A file stopped by cancellation (SIGTERM, timeout) is not the
+		// file's fault: it stays where it is (the inbox) for the next run.
+		stopped := fr.Err != nil && (errors.Is(fr.Err, context.Canceled) || errors.Is(fr.Err, context.DeadlineExceeded))
+		if after != nil && !stopped {
 			if err := after(&fr); err != nil {
 				errs = append(errs, fmt.Errorf("%s: move: %w", fr.Path, err))
 			}
