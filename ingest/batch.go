@@ -258,15 +258,8 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		fr.Read, fr.Accepted = n.read, n.ok
 		fr.Rejected = n.read - n.ok
 		fr.Sender, fr.Period = it.j.sender, it.j.period
-		share := 0.0
-		if fr.Read > 0 {
-			share = float64(fr.Rejected) / float64(fr.Read)
-		}
-		if fr.Rejected > 0 && share > l.opt.MaxRejectShare {
-			fr.Status = StatusRefused
-			summary := l.rejectSummary(ctx, ids[i])
-			fr.Err = &Error{File: it.j.path, Err: ErrRefused,
-				Reason: fmt.Sprintf("%d of %d records rejected (%.1f %%, above %.1f %%); nothing loaded%s", fr.Rejected, fr.Read, 100*share, 100*l.opt.MaxRejectShare, summary)}
+		if err := l.refusal(ctx, it.j.path, fr, ids[i]); err != nil {
+			fr.Status, fr.Err = StatusRefused, err
 			refused = append(refused, fmt.Sprint(ids[i]))
 		}
 		out[i] = fr
@@ -406,6 +399,9 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		return nil, nil, err
 	}
 	committed = true
+	for _, it := range items {
+		l.loaded[it.j.sha] = true // refused files too: a miss only skips a query
+	}
 	if testHookBatch != nil {
 		testHookBatch(len(items))
 	}

@@ -149,22 +149,20 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 			conn.ExecContext(context.Background(), "ROLLBACK")
 		}
 	}()
-	step := func(what, s string, args ...any) (int64, error) {
+	run := func(what string, exec func(context.Context, string, ...any) (sql.Result, error), s string, args ...any) (int64, error) {
 		t0 := time.Now()
 		defer debugf(t0, what)
-		var r sql.Result
-		var err error
-		if what == "loading" || what == "quarantine" {
-			r, err = l.validating(ctx, s, args...)
-		} else {
-			r, err = conn.ExecContext(ctx, s, args...)
-		}
+		r, err := exec(ctx, s, args...)
 		if err != nil {
 			return 0, &Error{File: j.path, Reason: what, Err: err}
 		}
 		n, _ := r.RowsAffected()
 		return n, nil
 	}
+	// step runs a statement; validate runs one of the validation queries
+	// (see loader.validating)
+	step := func(what, s string, args ...any) (int64, error) { return run(what, conn.ExecContext, s, args...) }
+	validate := func(what, s string, args ...any) (int64, error) { return run(what, l.validating, s, args...) }
 	var fileID int64
 	if err := conn.QueryRowContext(ctx, "SELECT nextval('meta.file_seq')").Scan(&fileID); err != nil {
 		return fr, nil, false, err
@@ -198,10 +196,10 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		if fr.Read, err = open(true); err != nil {
 			return fr, nil, false, err
 		}
-		if _, err := step("quarantine", pl.quar, args...); err != nil {
+		if _, err := validate("quarantine", pl.quar, args...); err != nil {
 			return fr, nil, false, err
 		}
-		if _, err := step("loading", pl.insert, args...); err != nil {
+		if _, err := validate("loading", pl.insert, args...); err != nil {
 			return fr, nil, false, err
 		}
 		if fr.Rejected, err = countRejected(); err != nil {
@@ -214,7 +212,7 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 			return fr, nil, false, err
 		}
 		bar.describe("loading")
-		if fr.Accepted, err = step("loading", pl.insert, args...); err != nil {
+		if fr.Accepted, err = validate("loading", pl.insert, args...); err != nil {
 			return fr, nil, false, err
 		}
 		fr.Read = n
@@ -225,7 +223,7 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 			if _, err := step("loaded lines", fmt.Sprintf("CREATE OR REPLACE TEMP TABLE _loaded AS SELECT line FROM %s WHERE file_id = $1", j.c.Table), args...); err != nil {
 				return fr, nil, false, err
 			}
-			if _, err := step("quarantine", pl.quarAfter, args...); err != nil {
+			if _, err := validate("quarantine", pl.quarAfter, args...); err != nil {
 				return fr, nil, false, err
 			}
 			if fr.Rejected, err = countRejected(); err != nil {
@@ -242,15 +240,9 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 	}
 	fr.Sender, fr.Period = j.sender, j.period
 
-	share := 0.0
-	if fr.Read > 0 {
-		share = float64(fr.Rejected) / float64(fr.Read)
-	}
-	if fr.Rejected > 0 && share > l.opt.MaxRejectShare {
+	if err := l.refusal(ctx, j.path, fr, fileID); err != nil {
 		fr.Status = StatusRefused
-		summary := l.rejectSummary(ctx, fileID)
-		return fr, nil, false, &Error{File: j.path, Err: ErrRefused,
-			Reason: fmt.Sprintf("%d of %d records rejected (%.1f %%, above %.1f %%); nothing loaded%s", fr.Rejected, fr.Read, 100*share, 100*l.opt.MaxRejectShare, summary)}
+		return fr, nil, false, err
 	}
 	// sender and period from the data when the file name did not say
 	if fr.Sender == "" {
@@ -316,6 +308,7 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 		return fr, nil, false, err
 	}
 	committed = true
+	l.loaded[j.sha] = true
 	fr.FileID = fileID
 	fr.Status = StatusLoaded
 	if len(fr.Replaced) > 0 {
@@ -364,6 +357,20 @@ func cpuTime() time.Duration {
 
 // testHookBeforeCommit lets tests make a load fail at the last moment.
 var testHookBeforeCommit func(path string) error
+
+// refusal is the error of a file whose share of rejected records is above
+// the limit (nil when it is not): nothing of such a file loads.
+func (l *loader) refusal(ctx context.Context, path string, fr FileResult, fileID int64) error {
+	if fr.Rejected == 0 || fr.Read == 0 {
+		return nil
+	}
+	share := float64(fr.Rejected) / float64(fr.Read)
+	if share <= l.opt.MaxRejectShare {
+		return nil
+	}
+	return &Error{File: path, Err: ErrRefused,
+		Reason: fmt.Sprintf("%d of %d records rejected (%.1f %%, above %.1f %%); nothing loaded%s", fr.Rejected, fr.Read, 100*share, 100*l.opt.MaxRejectShare, l.rejectSummary(ctx, fileID))}
+}
 
 func (l *loader) rejectSummary(ctx context.Context, fileID int64) string {
 	rows, err := l.conn.QueryContext(ctx, `SELECT column_name, reason, count(*), min(line), arg_min(value, line) FROM meta.quarantine WHERE file_id = $1 GROUP BY ALL ORDER BY count(*) DESC, min(line) LIMIT 8`, fileID)

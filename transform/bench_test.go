@@ -165,23 +165,30 @@ func BenchmarkTransform(b *testing.B) {
 // on one DuckDB connection, without the runner: no transactions, no model
 // state, no failure bookkeeping.
 func BenchmarkTransformBareSQL(b *testing.B) {
-	db := benchDB(b)
 	ctx := context.Background()
-	res, err := Run(ctx, db, Options{FullRefresh: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
+	_, conn, res := recordedRun(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := replay(ctx, conn, res.Statements); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// recordedRun is a full run on the benchmark warehouse, whose statements
+// (res.Statements) a benchmark replays on conn.
+func recordedRun(b *testing.B) (*sql.DB, *sql.Conn, Result) {
+	db := benchDB(b)
+	res, err := Run(context.Background(), db, Options{FullRefresh: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	return db, conn, res
 }
 
 func replay(ctx context.Context, conn *sql.Conn, stmts []string) error {
@@ -243,17 +250,8 @@ func BenchmarkTransformOneMonth(b *testing.B) {
 // that both see the same machine load; it reports both times and their
 // ratio (goal: ratio <= 1.1).
 func BenchmarkTransformVsBare(b *testing.B) {
-	db := benchDB(b)
 	ctx := context.Background()
-	res, err := Run(ctx, db, Options{FullRefresh: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
+	db, conn, res := recordedRun(b)
 	var runner, bare time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

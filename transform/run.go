@@ -144,6 +144,18 @@ CREATE OR REPLACE TEMP MACRO period_end(kind, start) AS CAST(start + to_months(p
 CREATE OR REPLACE TEMP MACRO in_window_period(kind, start) AS start <= getvariable('until') AND period_end(kind, start) >= getvariable('since');
 CREATE OR REPLACE TEMP MACRO period_label(kind, start) AS CASE kind WHEN 'month' THEN strftime(start, '%%Y-%%m') WHEN 'quarter' THEN CAST(year(start) AS VARCHAR) || '-T' || CAST(quarter(start) AS VARCHAR) ELSE CAST(year(start) AS VARCHAR) END`
 
+// SessionSQL is the session a run opens before its models: the window
+// [since, until] (first days of months) and the AM under-3 ratio as
+// variables, and the helper macros. The bare-DuckDB baseline of the national
+// benchmark replays the models on the same session.
+func SessionSQL(since, until time.Time, ratio float64) string {
+	return fmt.Sprintf(sessionSQL, since.Format("2006-01-02"), until.Format("2006-01-02"), ratio)
+}
+
+// FullRefreshSessionSQL is SessionSQL with the unbounded window of a full
+// refresh.
+func FullRefreshSessionSQL(ratio float64) string { return SessionSQL(minDate, maxDate, ratio) }
+
 const maxFailRows = 100
 
 type modelState struct {
@@ -227,7 +239,7 @@ func run(ctx context.Context, db *sql.DB, opt Options, only func(Model) bool) (R
 		since, until = minDate, maxDate
 	}
 	log.Info("transform", "full_refresh", w.full, "since", fmtMonth(since), "until", fmtMonth(until), "nothing_new", w.none, "models", len(models))
-	if err := r.exec(ctx, conn, fmt.Sprintf(sessionSQL, since.Format("2006-01-02"), until.Format("2006-01-02"), ratio)); err != nil {
+	if err := r.exec(ctx, conn, SessionSQL(since, until, ratio)); err != nil {
 		return res, fmt.Errorf("transform: session: %w", err)
 	}
 

@@ -172,21 +172,10 @@ func bareIngest(ctx context.Context, db *sql.DB, dir string, log io.Writer) (*Ba
 	return res, nil
 }
 
-// bareSessionSQL is transform's session (run parameters and helper macros)
-// for a full refresh: an unbounded window. It mirrors transform's
-// unexported sessionSQL; the smoke test checks that the baseline builds the
-// same tables as the runner, so a drift fails there.
-const bareSessionSQL = `CREATE SCHEMA IF NOT EXISTS staging;
+// bareSchemas are the schemas the runner's set-up creates before its session.
+const bareSchemas = `CREATE SCHEMA IF NOT EXISTS staging;
 CREATE SCHEMA IF NOT EXISTS int;
-CREATE SCHEMA IF NOT EXISTS mart;
-SET VARIABLE since = DATE '1900-01-01';
-SET VARIABLE until = DATE '9999-12-01';
-SET VARIABLE am_under3_ratio = %v;
-CREATE OR REPLACE TEMP MACRO in_window(d) AS d >= getvariable('since') AND d <= getvariable('until');
-CREATE OR REPLACE TEMP MACRO period_months(kind) AS CASE kind WHEN 'month' THEN 1 WHEN 'quarter' THEN 3 ELSE 12 END;
-CREATE OR REPLACE TEMP MACRO period_end(kind, start) AS CAST(start + to_months(period_months(kind)) - INTERVAL 1 DAY AS DATE);
-CREATE OR REPLACE TEMP MACRO in_window_period(kind, start) AS start <= getvariable('until') AND period_end(kind, start) >= getvariable('since');
-CREATE OR REPLACE TEMP MACRO period_label(kind, start) AS CASE kind WHEN 'month' THEN strftime(start, '%%Y-%%m') WHEN 'quarter' THEN CAST(year(start) AS VARCHAR) || '-T' || CAST(quarter(start) AS VARCHAR) ELSE CAST(year(start) AS VARCHAR) END`
+CREATE SCHEMA IF NOT EXISTS mart;`
 
 // BareModelSQL returns the statements that build model m on a full refresh,
 // as the runner issues them but without its transaction, bookkeeping or
@@ -229,7 +218,8 @@ func bareTransform(ctx context.Context, db *sql.DB, ratio float64, profileDir st
 	}
 	res := &BareTransformResult{DuckDB: duckdbVersion(ctx, db)}
 	t0 := time.Now()
-	if _, err := db.ExecContext(ctx, fmt.Sprintf(bareSessionSQL, ratio)); err != nil {
+	session := bareSchemas + "\n" + transform.FullRefreshSessionSQL(ratio)
+	if _, err := db.ExecContext(ctx, session); err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
 	if profileDir != "" {
