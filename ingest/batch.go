@@ -68,11 +68,6 @@ type batchItem struct {
 // loadBatch loads items (files of one batchKey) and returns their results
 // in order. When the batch cannot load as one, its files load one by one.
 func (l *loader) loadBatch(ctx context.Context, items []batchItem) ([]FileResult, []time.Time) {
-	if len(items) == 1 {
-		fr, ms, _ := l.loadPrepared(ctx, items[0].j, items[0].fr)
-		items[0].j.release()
-		return []FileResult{fr}, ms
-	}
 	t0 := time.Now()
 	out, months, err := l.transactBatch(ctx, items)
 	debugf(t0, fmt.Sprintf("batch of %d files", len(items)))
@@ -122,72 +117,55 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		n, _ := r.RowsAffected()
 		return n, nil
 	}
-	dropTemp(conn, "_src", "_src_csv", "_val", "_batch", "_loaded")
-	defer dropTemp(conn, "_src", "_src_csv", "_val", "_batch")
+	dropTemp(conn, "_src", "_src_csv", "_val", "_valraw", "_batch", "_loaded")
+	defer dropTemp(conn, "_src", "_val", "_valraw", "_batch")
 
-	// The files' ids first: the batch table maps each file to its id, month
-	// and the line number of its first record.
+	// The files' ids first
 	ids := make([]int64, len(items))
 	for i := range items {
 		if err := conn.QueryRowContext(ctx, "SELECT nextval('meta.file_seq')").Scan(&ids[i]); err != nil {
 			return nil, nil, err
 		}
 	}
-	var paths, rows []string
+	var paths []string
 	var bytes int64
-	for i, it := range items {
-		j := it.j
-		month := "NULL::DATE"
-		if j.month != "" {
-			month = "DATE " + q(j.month+"-01")
-		}
-		paths = append(paths, q(j.path))
-		rows = append(rows, fmt.Sprintf("(%d, %s, %d, %s)", i, q(j.path), ids[i], month))
-		bytes += j.size
+	for _, it := range items {
+		paths = append(paths, q(it.j.path))
+		bytes += it.j.size
 	}
 	bar := l.newBatchBar(bytes, len(items))
 	defer bar.done()
 	bar.describe(fmt.Sprintf("reading %d files", len(items)))
-	if _, err := exec("batch table", "CREATE OR REPLACE TEMP TABLE _batch AS SELECT * FROM (VALUES "+strings.Join(rows, ", ")+") v(i, path, fid, month)"); err != nil {
-		return nil, nil, err
-	}
-	// The records go to a temp table in file order (preserve_insertion_order):
-	// a record's line is its rowid's distance from the first of its file.
+	// The records are validated as DuckDB reads them (one pass, the text is
+	// never copied: a copy first cost as much as the read itself) into a temp
+	// table in file order (preserve_insertion_order): a record's line is its
+	// rowid's distance from the first record of its file. Each record gets
+	// its file's id and month from its file name.
 	ncols := len(j0.header)
-	var cols, sel, view []string
+	var cols, view, fids, monthsOfFile []string
 	for i := 0; i < ncols; i++ {
 		cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
 		if pl.usedCols[i] {
-			sel = append(sel, fmt.Sprintf("c%d", i))
-			view = append(view, fmt.Sprintf("s.c%d", i))
+			view = append(view, fmt.Sprintf("c%d", i))
 		} else {
 			view = append(view, fmt.Sprintf("NULL::VARCHAR AS c%d", i))
 		}
 	}
-	sel = append(sel, "filename AS _path")
-	if _, err := exec("reading", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _src_csv AS SELECT %s
+	for i, it := range items {
+		month := "NULL::DATE"
+		if it.j.month != "" {
+			month = "DATE " + q(it.j.month+"-01")
+		}
+		fids = append(fids, fmt.Sprintf("%s: %d", q(it.j.path), ids[i]))
+		monthsOfFile = append(monthsOfFile, fmt.Sprintf("%s: %s", q(it.j.path), month))
+	}
+	if _, err := exec("source view", fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW _src AS
+		SELECT NULL::BIGINT AS line, map_extract_value(MAP {%s}, filename) AS _fid, map_extract_value(MAP {%s}, filename) AS _month,
+			%s, NULL::VARCHAR AS _extra
 		FROM read_csv([%s], delim=%s, header=false, skip=%d, all_varchar=true, auto_detect=false, quote='"', escape='"',
 		              null_padding=false, strict_mode=true, filename=true, columns={%s})`,
-		strings.Join(sel, ", "), strings.Join(paths, ", "), q(string(j0.sn.delim)), j0.headerLine, strings.Join(cols, ", "))); err != nil {
-		return nil, nil, err
-	}
-	// first rowid of each file; lines after the last data line (totals,
-	// trailing blanks) are not records
-	var last []string
-	for i, it := range items {
-		last = append(last, fmt.Sprintf("(%d, %d)", i, it.j.scan.lastDataLine))
-	}
-	if _, err := exec("line numbers", `CREATE OR REPLACE TEMP TABLE _batch AS
-		SELECT b.*, f.first_rowid, l.last_line FROM _batch b
-		JOIN (SELECT _path, min(rowid) AS first_rowid FROM _src_csv GROUP BY _path) f ON f._path = b.path
-		JOIN (VALUES `+strings.Join(last, ", ")+`) l(i, last_line) ON l.i = b.i`); err != nil {
-		return nil, nil, err
-	}
-	lineExpr := fmt.Sprintf("CAST(s.rowid - b.first_rowid + %d AS BIGINT)", j0.headerLine+1)
-	if _, err := exec("source view", fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW _src AS
-		SELECT %s AS line, b.fid AS _fid, b.month AS _month, %s, NULL::VARCHAR AS _extra
-		FROM _src_csv s JOIN _batch b ON b.path = s._path WHERE %s <= b.last_line`,
-		lineExpr, strings.Join(view, ", "), lineExpr)); err != nil {
+		strings.Join(fids, ", "), strings.Join(monthsOfFile, ", "), strings.Join(view, ", "),
+		strings.Join(paths, ", "), q(string(j0.sn.delim)), j0.headerLine, strings.Join(cols, ", "))); err != nil {
 		return nil, nil, err
 	}
 	bar.describe(fmt.Sprintf("validating %d files", len(items)))
@@ -196,7 +174,7 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		conn.ExecContext(ctx, "PRAGMA enable_profiling = 'json'; SET profiling_output = "+q(fmt.Sprintf("%s/validate-%d.json", debugProfile, ids[0])))
 		os.WriteFile(fmt.Sprintf("%s/validate-%d.sql", debugProfile, ids[0]), []byte(pl.pipeline), 0o644)
 	}
-	_, err = l.validating(ctx, "CREATE OR REPLACE TEMP TABLE _val AS "+pl.pipeline)
+	_, err = l.validatingInOrder(ctx, "CREATE OR REPLACE TEMP TABLE _valraw AS "+pl.pipeline)
 	if debugProfile != "" {
 		conn.ExecContext(context.Background(), "PRAGMA disable_profiling")
 	}
@@ -204,6 +182,23 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		return nil, nil, fmt.Errorf("validating: %w", err)
 	}
 	debugf(t1, "validating")
+	// line numbers; lines after the last data line (totals, trailing
+	// blanks) are not records
+	var last []string
+	for i, it := range items {
+		last = append(last, fmt.Sprintf("(%d, %d)", ids[i], it.j.scan.lastDataLine))
+	}
+	lineExpr := fmt.Sprintf("CAST(v.rowid - f.first_rowid + %d AS BIGINT)", j0.headerLine+1)
+	if _, err := exec("line numbers", `CREATE OR REPLACE TEMP TABLE _batch AS
+		SELECT f._fid, f.first_rowid, l.last_line
+		FROM (SELECT _fid, min(rowid) AS first_rowid FROM _valraw GROUP BY _fid) f
+		JOIN (VALUES `+strings.Join(last, ", ")+`) l(fid, last_line) ON l.fid = f._fid`); err != nil {
+		return nil, nil, err
+	}
+	if _, err := exec("line numbers", fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW _val AS
+		SELECT v.* REPLACE (%s AS line) FROM _valraw v JOIN _batch f ON f._fid = v._fid WHERE %s <= f.last_line`, lineExpr, lineExpr)); err != nil {
+		return nil, nil, err
+	}
 	type counts struct{ read, ok int64 }
 	perFile := map[int64]*counts{}
 	r, err := conn.QueryContext(ctx, "SELECT _fid, count(*), count(*) FILTER (WHERE _ok) FROM _val GROUP BY _fid")

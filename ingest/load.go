@@ -113,6 +113,16 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 			return nil, err
 		}
 	}
+	refs, err := loadRefMaps(ctx, l.conn)
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	if err := registerLookups(l.conn, refs); err != nil {
+		l.close()
+		return nil, fmt.Errorf("look-up functions: %w", err)
+	}
+	debugf(t0, "look-ups")
 	return l, nil
 }
 
@@ -124,7 +134,80 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 // their zone maps instead of scanning the whole table, which made the
 // per-file cost grow with the warehouse.
 func (l *loader) validating(ctx context.Context, s string, args ...any) (sql.Result, error) {
-	if _, err := l.conn.ExecContext(ctx, "SET disabled_optimizers = 'filter_pushdown'"); err != nil {
+	return l.validatingWith(ctx, "filter_pushdown", s, args...)
+}
+
+// validatingInOrder runs a validation statement whose output must keep the
+// order of its source (batch.go numbers the lines by it). The validation is
+// a chain of projections (the code look-ups are Go functions, lookup.go),
+// which keep the order, but the in_clause optimizer turns a long IN list
+// (ing_placeholder) into a hash join, which does not: it is off too. Before
+// running the statement, inOrderPlan checks its physical plan.
+func (l *loader) validatingInOrder(ctx context.Context, s string, args ...any) (sql.Result, error) {
+	if err := l.inOrderPlan(ctx, s, args...); err != nil {
+		return nil, err
+	}
+	return l.validatingWith(ctx, inOrderDisabled, s, args...)
+}
+
+const inOrderDisabled = "filter_pushdown,in_clause"
+
+// inOrderPlan returns an error unless the physical plan of the statement s
+// (a CREATE TABLE AS over read_csv) is made of projections over read_csv
+// only, stored by DuckDB's batch insert (BATCH_CREATE_TABLE_AS: the rows
+// of each batch of the scan are appended in the order of the batches; a
+// plain CREATE_TABLE_AS may append from several threads in any order). A
+// join, an aggregate, a filter... would lose the order, or is not what the
+// line numbering expects.
+func (l *loader) inOrderPlan(ctx context.Context, s string, args ...any) error {
+	if _, err := l.conn.ExecContext(ctx, "SET disabled_optimizers = "+q(inOrderDisabled)); err != nil {
+		return err
+	}
+	var key, plan string
+	err := l.conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+s, args...).Scan(&key, &plan)
+	if _, rerr := l.conn.ExecContext(context.Background(), "RESET disabled_optimizers"); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+	return checkInOrderPlan(plan)
+}
+
+type planNode struct {
+	Name     string     `json:"name"`
+	Children []planNode `json:"children"`
+}
+
+func checkInOrderPlan(plan string) error {
+	var roots []planNode
+	if err := json.Unmarshal([]byte(plan), &roots); err != nil {
+		return fmt.Errorf("validation plan: %w", err)
+	}
+	var walk func(n planNode, top bool) error
+	walk = func(n planNode, top bool) error {
+		switch {
+		case top && n.Name == "BATCH_CREATE_TABLE_AS" && len(n.Children) == 1,
+			n.Name == "PROJECTION" && len(n.Children) == 1:
+		case strings.HasPrefix(n.Name, "READ_CSV") && len(n.Children) == 0:
+		default:
+			return fmt.Errorf("validation plan: operator %s (%d inputs) may not keep the order of the records", n.Name, len(n.Children))
+		}
+		for _, c := range n.Children {
+			if err := walk(c, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(roots) != 1 {
+		return fmt.Errorf("validation plan: %d roots", len(roots))
+	}
+	return walk(roots[0], true)
+}
+
+func (l *loader) validatingWith(ctx context.Context, disabled, s string, args ...any) (sql.Result, error) {
+	if _, err := l.conn.ExecContext(ctx, "SET disabled_optimizers = "+q(disabled)); err != nil {
 		return nil, err
 	}
 	r, err := l.conn.ExecContext(ctx, s, args...)

@@ -35,13 +35,6 @@ CREATE OR REPLACE TEMP MACRO ing_dep(s) AS
 	CASE WHEN regexp_full_match(s, '[0-9]') THEN '0' || s ELSE upper(s) END;
 CREATE OR REPLACE TEMP MACRO ing_placeholder(s) AS
 	upper(s) IN ('X', 'XX', 'XXX', 'XXXX', 'XXXXX', 'ND', 'NC', 'NR', 'NA', 'N/A', '-', '?', 'INCONNU');
-CREATE OR REPLACE TEMP TABLE _cogall AS
-	SELECT code AS code_in, code FROM ref.territory WHERE level = 'commune'
-	UNION ALL SELECT old_code, code FROM ref.commune_merge WHERE old_code NOT IN (SELECT code FROM ref.territory WHERE level = 'commune');
-CREATE OR REPLACE TEMP TABLE _cogmap AS
-	SELECT map_from_entries(list({'k': k, 'v': v})) AS m FROM (
-		SELECT code AS k, code AS v FROM ref.territory WHERE level = 'commune'
-		UNION ALL SELECT old_code, code FROM ref.commune_merge WHERE old_code NOT IN (SELECT code FROM ref.territory WHERE level = 'commune'));
 `)
 
 // trimChars are trimmed from both ends of every cell.
@@ -194,9 +187,8 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 	}
 	txt := "SELECT " + strings.Join(sel, ", ") + " FROM " + from
 
-	// typed values and joins
-	var typed, joins, joins2, merged, errs, errCols, prep1, prep2 []string
-	needMap := false
+	// typed values
+	var typed, errs, errCols, prep1 []string
 	dateFn := "ing_date"
 	if j.kind == "xlsx" {
 		dateFn = "ing_date_xl"
@@ -226,31 +218,18 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 		case TEnumList:
 			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(coalesce(%s, ''), '\\s*[,;|]\\s*'), x -> trim(x) <> ''), x -> %s)", t, caseLabels("x", enumMap(p, f), "VARCHAR", "NULL"))
 		case TCommune:
-			kj, cj := id("k_"+f.Name), id("c_"+f.Name)
-			prep1 = append(prep1, fmt.Sprintf("ing_cog(%s) AS %s", t, cj))
-			// one join on a column against every known code, current or merged
-			// (a join on a computed key would not hash; the small side is built)
-			joins2 = append(joins2, fmt.Sprintf("LEFT JOIN _cogall %s ON %s.code_in = t.%s", kj, kj, cj))
-			e = kj + ".code"
+			// a look-up against every known code, current or merged (lookup.go)
+			e = "ing_commune(" + t + ")"
 		case TCommuneList:
-			needMap = true
-			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(%s, '[\\s,;|]+'), x -> x <> ''), x -> map_extract_value(_cm.m, ing_cog(x)))", t)
+			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(%s, '[\\s,;|]+'), x -> x <> ''), x -> ing_commune(x))", t)
 		case TDepartement:
-			dj, cj := id("dep_"+f.Name), id("c_"+f.Name)
-			prep1 = append(prep1, fmt.Sprintf("ing_dep(%s) AS %s", t, cj))
-			joins2 = append(joins2, fmt.Sprintf("LEFT JOIN (SELECT code FROM ref.territory WHERE level = 'departement') %s ON %s.code = t.%s", dj, dj, cj))
-			e = dj + ".code"
+			e = "ing_departement(" + t + ")"
 		case TTerritory:
 			lf, _ := c.Field(f.LevelOf)
 			lv := caseLabels(id("t_"+f.LevelOf), enumMap(p, lf), "VARCHAR", "NULL")
-			mj, tj, lj, cj, mk := id("m_"+f.Name), id("k_"+f.Name), id("lv_"+f.Name), id("c_"+f.Name), id("mk_"+f.Name)
+			lj := id("lv_" + f.Name)
 			prep1 = append(prep1, lv+" AS "+lj)
-			prep2 = append(prep2, fmt.Sprintf("(CASE %s WHEN 'france' THEN 'FR' WHEN 'departement' THEN ing_dep(%s) WHEN 'commune' THEN ing_cog(%s) ELSE upper(%s) END) AS %s", lj, t, t, t, cj),
-				fmt.Sprintf("(CASE WHEN %s = 'commune' THEN ing_cog(%s) END) AS %s", lj, t, mk))
-			joins = append(joins, fmt.Sprintf("LEFT JOIN ref.commune_merge %s ON %s.old_code = t.%s", mj, mj, mk))
-			merged = append(merged, fmt.Sprintf("%s.code AS %s", mj, id("mc_"+f.Name)))
-			joins2 = append(joins2, fmt.Sprintf("LEFT JOIN ref.territory %s ON %s.level = t.%s AND %s.code = COALESCE(t.%s, t.%s)", tj, tj, lj, tj, id("mc_"+f.Name), cj))
-			e = tj + ".code"
+			e = fmt.Sprintf("ing_territory(%s, %s)", lj, t)
 		case TPseudonym:
 			e = "ing_pseudo(" + t + ")"
 		case TPseudonymList:
@@ -332,10 +311,6 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 	}
 	errs = append(errs, "_extra AS \"e__row\"")
 
-	fromTyped := "_txt t"
-	if needMap {
-		fromTyped += " CROSS JOIN _cogmap _cm"
-	}
 	var okParts []string
 	for _, f := range errCols {
 		okParts = append(okParts, id("e_"+f)+" IS NULL")
@@ -345,8 +320,6 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 	}
 	okParts = append(okParts, `"e__row" IS NULL`)
 	prep1 = append([]string{"*"}, prep1...)
-	prep2 = append([]string{"*"}, prep2...)
-	merged = append([]string{"t.*"}, merged...)
 	// errors of a rejected record: the header of the column, the text of the
 	// cell (never a clear identifier), the reason
 	var items []string
@@ -369,11 +342,10 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 	for _, f := range c.Fields {
 		out = append(out, id(f.Name))
 	}
-	pl.pipeline = "WITH p0 AS (" + txt + "), p1 AS (SELECT " + strings.Join(prep1, ", ") + " FROM p0), p2 AS (SELECT " + strings.Join(prep2, ", ") + " FROM p1), " +
-		"p3 AS (SELECT " + strings.Join(merged, ", ") + " FROM p2 t " + strings.Join(joins, " ") + "), " +
-		"ty AS (SELECT t.*, " + strings.Join(typed, ", ") +
-		" FROM " + strings.Replace(fromTyped, "_txt t", "p3 t", 1) + " " + strings.Join(joins2, " ") +
-		"), er AS (SELECT *, " + strings.Join(errs, ", ") + " FROM ty), fin AS (SELECT *, (" + strings.Join(okParts, " AND ") + ") AS _ok FROM er) " +
+	// a chain of projections, no join: the output keeps the order of _src
+	// (batch.go numbers the lines by it)
+	pl.pipeline = "WITH p0 AS (" + txt + "), p1 AS (SELECT " + strings.Join(prep1, ", ") + " FROM p0), " +
+		"ty AS (SELECT t.*, " + strings.Join(typed, ", ") + " FROM p1 t), er AS (SELECT *, " + strings.Join(errs, ", ") + " FROM ty), fin AS (SELECT *, (" + strings.Join(okParts, " AND ") + ") AS _ok FROM er) " +
 		"SELECT " + strings.Join(out, ", ") + ", _ok, CASE WHEN NOT _ok THEN list_filter([" + strings.Join(items, ", ") + "], x -> x.r IS NOT NULL) END AS _err FROM fin"
 
 	pl.quar = "INSERT INTO meta.quarantine SELECT DISTINCT $1, line, e.c, e.v, e.r FROM (SELECT line, unnest(_err) AS e FROM (" + pl.pipeline + ") WHERE NOT _ok)"
