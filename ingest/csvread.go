@@ -211,9 +211,34 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 	if st, err := f.Stat(); err == nil && st.Size()+1 < size {
 		size = st.Size() + 1
 	}
-	buf := make([]byte, size)
+	// The SHA-256 runs on another goroutine, beside the checks below: three
+	// buffers go round between the reader, the hasher and the checks.
+	free := make(chan []byte, 3)
+	for range 3 {
+		free <- make([]byte, size)
+	}
+	toHash := make(chan []byte, 2)
+	hashed := make(chan struct{})
+	go func() {
+		for b := range toHash {
+			h.Write(b)
+			free <- b[:cap(b)]
+		}
+		close(hashed)
+	}()
+	hashing := true
+	stopHash := func() {
+		if hashing {
+			close(toHash)
+			<-hashed
+			hashing = false
+		}
+	}
+	defer stopHash()
+	emptyCut := string([]byte{d}) + " \t"
 	eof := false
 	for !eof {
+		buf := <-free
 		n, err := io.ReadFull(f, buf)
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			eof = true
@@ -221,7 +246,6 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 			return nil, err
 		}
 		chunk := buf[:n]
-		h.Write(chunk)
 		sc.size += int64(n)
 		data := chunk
 		if len(rest) > 0 {
@@ -233,6 +257,9 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 		}
 		region := data[:end]
 		rest = append([]byte(nil), data[end:]...)
+		// the checks below read region (chunk, or a copy of it)
+		// only; tails copies what it keeps
+		toHash <- chunk
 		if sc.utf8 && !utf8.Valid(region) {
 			sc.utf8, sc.plain = false, false
 		}
@@ -251,41 +278,48 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 		if len(region) == 0 {
 			continue
 		}
-		// data lines, one by one (IndexByte and Count are vectorised)
-		for rem := region; len(rem) > 0; {
-			i := bytes.IndexByte(rem, '\n')
-			var l []byte
-			if i < 0 {
-				l, rem = rem, nil
+		// data lines (IndexByte and Count are vectorised); a large region
+		// in two halves, the second on another goroutine
+		if !sc.plain {
+			line += countLines(region)
+		} else {
+			var lc [2]lineCheck
+			halves := [2][]byte{region, nil}
+			if h := len(region) / 2; h > 1<<20 {
+				if i := bytes.IndexByte(region[h:], '\n'); i >= 0 && h+i+1 < len(region) {
+					halves = [2][]byte{region[:h+i+1], region[h+i+1:]}
+				}
+			}
+			if halves[1] != nil {
+				done := make(chan struct{})
+				go func() {
+					lc[1] = checkLines(halves[1], d, ncols, emptyCut, sc.padded)
+					close(done)
+				}()
+				lc[0] = checkLines(halves[0], d, ncols, emptyCut, sc.padded)
+				<-done
 			} else {
-				l, rem = rem[:i], rem[i+1:]
+				lc[0] = checkLines(halves[0], d, ncols, emptyCut, sc.padded)
 			}
-			line++
-			if !sc.plain {
-				continue
-			}
-			if n := len(l); n > 0 && l[n-1] == '\r' {
-				l = l[:n-1]
-			}
-			if bytes.IndexByte(l, '\r') >= 0 {
-				sc.plain = false // a lone CR: readers disagree on it
-				continue
-			}
-			switch {
-			case len(bytes.Trim(l, " \t")) == 0:
-				if firstBlank == 0 {
-					firstBlank = line
+			for k := range lc {
+				c := lc[k]
+				if halves[k] == nil {
+					continue
 				}
-			case bytes.Count(l, []byte{d}) != ncols-1:
-				if firstBadWidth == 0 {
-					firstBadWidth = line
+				if sc.plain && !c.plain {
+					sc.plain = false
 				}
-			case len(bytes.Trim(l, string([]byte{d})+" \t")) == 0:
-				sc.emptyLines = append(sc.emptyLines, line) // only delimiters: not a record
-			default:
-				if !sc.padded && paddedCell(l, d) {
-					sc.padded = true
+				if c.firstBlank != 0 && firstBlank == 0 {
+					firstBlank = line + c.firstBlank
 				}
+				if c.firstBadWidth != 0 && firstBadWidth == 0 {
+					firstBadWidth = line + c.firstBadWidth
+				}
+				for _, e := range c.empty {
+					sc.emptyLines = append(sc.emptyLines, line+e)
+				}
+				sc.padded = sc.padded || c.padded
+				line += c.lines
 			}
 		}
 		tails = appendTails(tails, region, line)
@@ -293,6 +327,7 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 			progress(sc.size)
 		}
 	}
+	stopHash()
 	sc.lines = line
 	sc.sha = hex.EncodeToString(h.Sum(nil))
 	// trailing blank and total lines
@@ -459,6 +494,69 @@ func hashFile(path string) (string, int64, error) {
 
 // paddedCell reports whether some cell of (quote-free) lines starts or
 // ends with a space or a tab.
+// lineCheck is what checkLines finds in a region of data lines; line
+// numbers are relative to the region (its first line is 1).
+type lineCheck struct {
+	lines                     int64
+	plain                     bool // false: a lone CR
+	firstBlank, firstBadWidth int64
+	empty                     []int64
+	padded                    bool
+}
+
+// countLines is the number of lines of region (the last one may lack its
+// line feed).
+func countLines(region []byte) int64 {
+	n := int64(bytes.Count(region, []byte{'\n'}))
+	if len(region) > 0 && region[len(region)-1] != '\n' {
+		n++
+	}
+	return n
+}
+
+// checkLines checks the data lines of region: blank lines, lines with
+// another number of fields, lines of delimiters only, padded cells (looked
+// for until one is found; padded: one is known already). It stops checking
+// at a lone CR (the file is then not plain) and only counts the lines.
+func checkLines(region []byte, d byte, ncols int, emptyCut string, padded bool) lineCheck {
+	c := lineCheck{plain: true, padded: padded}
+	for rem := region; len(rem) > 0; {
+		i := bytes.IndexByte(rem, '\n')
+		var l []byte
+		if i < 0 {
+			l, rem = rem, nil
+		} else {
+			l, rem = rem[:i], rem[i+1:]
+		}
+		c.lines++
+		if n := len(l); n > 0 && l[n-1] == '\r' {
+			l = l[:n-1]
+		}
+		if bytes.IndexByte(l, '\r') >= 0 {
+			c.plain = false // a lone CR: readers disagree on it
+			c.lines += countLines(rem)
+			break
+		}
+		switch {
+		case len(bytes.Trim(l, " \t")) == 0:
+			if c.firstBlank == 0 {
+				c.firstBlank = c.lines
+			}
+		case bytes.Count(l, []byte{d}) != ncols-1:
+			if c.firstBadWidth == 0 {
+				c.firstBadWidth = c.lines
+			}
+		case len(bytes.Trim(l, emptyCut)) == 0:
+			c.empty = append(c.empty, c.lines) // only delimiters: not a record
+		default:
+			if !c.padded && paddedCell(l, d) {
+				c.padded = true
+			}
+		}
+	}
+	return c
+}
+
 func paddedCell(l []byte, d byte) bool {
 	for _, sp := range []byte{' ', '\t'} {
 		for off := 0; ; {

@@ -150,7 +150,7 @@ func (l *loader) validatingInOrder(ctx context.Context, s string, args ...any) (
 	return l.validatingWith(ctx, inOrderDisabled, s, args...)
 }
 
-const inOrderDisabled = "filter_pushdown,in_clause"
+const inOrderDisabled = "filter_pushdown,in_clause,common_subexpressions"
 
 // inOrderPlan returns an error unless the physical plan of the statement s
 // (a CREATE TABLE AS over read_csv) is made of projections over read_csv

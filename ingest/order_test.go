@@ -206,3 +206,35 @@ func TestInOrderPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestScanHalves: the scan checks a large region in two halves on two
+// goroutines; the line numbers of what it finds in either are the file's.
+func TestScanHalves(t *testing.T) {
+	const n = 200_000
+	path := filepath.Join(t.TempDir(), "f.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("a;b;c\n")
+	for i := 2; i <= n+1; i++ {
+		switch i {
+		case 75_000, 175_000, 199_999:
+			w.WriteString(";;\n")
+		case 180_000:
+			w.WriteString("x; padded ;z\n")
+		default:
+			fmt.Fprintf(w, "%035d;b;c\n", i)
+		}
+	}
+	w.Flush()
+	f.Close()
+	sc, err := scanCSV(path, &csvSniff{delim: ';'}, 1, 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sc.plain || !sc.padded || sc.lines != n+1 || fmt.Sprint(sc.emptyLines) != "[75000 175000 199999]" || sc.records != n-3 {
+		t.Errorf("plain %t padded %t lines %d empty %v records %d", sc.plain, sc.padded, sc.lines, sc.emptyLines, sc.records)
+	}
+}
