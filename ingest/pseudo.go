@@ -67,7 +67,7 @@ func (u *pseudoUDF) Executor() duckdb.ScalarFuncExecutor {
 				}
 				continue
 			}
-			if err := out.Set(i, st.pseudo(s)); err != nil {
+			if err := out.Set(i, st.pseudoBorrowed(s)); err != nil {
 				return err
 			}
 		}
@@ -77,12 +77,18 @@ func (u *pseudoUDF) Executor() duckdb.ScalarFuncExecutor {
 
 // pseudo is the pseudonym of s: HMAC-SHA256 of the normalised id, 16 hex.
 func (st *pseudoState) pseudo(s string) string {
+	return string(st.pseudoBorrowed(s))
+}
+
+// pseudoBorrowed is pseudo(s) in st's own buffer: valid until the next
+// call (DuckDB copies it into the result vector; no allocation per row).
+func (st *pseudoState) pseudoBorrowed(s string) string {
 	st.buf = appendNormID(st.buf[:0], s)
 	st.mac.Reset()
 	st.mac.Write(st.buf)
 	st.out = st.mac.Sum(st.out[:0])
-	hex.Encode(st.hex, st.out)
-	return string(st.hex[:16])
+	hex.Encode(st.hex, st.out[:8])
+	return str(st.hex[:16])
 }
 
 // appendNormID appends id upper-cased (ASCII letters; others as they are)

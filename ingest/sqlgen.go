@@ -33,8 +33,11 @@ CREATE OR REPLACE TEMP MACRO ing_cog(s) AS
 	CASE WHEN regexp_full_match(s, '[0-9]{4}') THEN '0' || s ELSE upper(s) END;
 CREATE OR REPLACE TEMP MACRO ing_dep(s) AS
 	CASE WHEN regexp_full_match(s, '[0-9]') THEN '0' || s ELSE upper(s) END;
+-- a cell that starts with a digit is no placeholder (upper() keeps digits):
+-- the IN list only for the others, not for every commune code
 CREATE OR REPLACE TEMP MACRO ing_placeholder(s) AS
-	upper(s) IN ('X', 'XX', 'XXX', 'XXXX', 'XXXXX', 'ND', 'NC', 'NR', 'NA', 'N/A', '-', '?', 'INCONNU');
+	CASE WHEN s >= '0' AND s < ':' THEN false
+	     ELSE upper(s) IN ('X', 'XX', 'XXX', 'XXXX', 'XXXXX', 'ND', 'NC', 'NR', 'NA', 'N/A', '-', '?', 'INCONNU') END;
 `)
 
 // trimChars are trimmed from both ends of every cell.
