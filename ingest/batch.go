@@ -142,7 +142,7 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 	// rowid's distance from the first record of its file. Each record gets
 	// its file's id and month from its file name.
 	ncols := len(j0.header)
-	var cols, view, fids, monthsOfFile []string
+	var cols, view []string
 	for i := 0; i < ncols; i++ {
 		cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
 		if pl.usedCols[i] {
@@ -151,20 +151,22 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 			view = append(view, fmt.Sprintf("NULL::VARCHAR AS c%d", i))
 		}
 	}
+	files := make(map[string]batchFile, len(items))
 	for i, it := range items {
-		month := "NULL::DATE"
+		f := batchFile{id: fmt.Sprint(ids[i])}
 		if it.j.month != "" {
-			month = "DATE " + q(it.j.month+"-01")
+			f.month = it.j.month + "-01"
 		}
-		fids = append(fids, fmt.Sprintf("%s: %d", q(it.j.path), ids[i]))
-		monthsOfFile = append(monthsOfFile, fmt.Sprintf("%s: %s", q(it.j.path), month))
+		files[it.j.path] = f
 	}
+	l.batchFiles.set(files)
+	defer l.batchFiles.set(nil)
 	if _, err := exec("source view", fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW _src AS
-		SELECT NULL::BIGINT AS line, map_extract_value(MAP {%s}, filename) AS _fid, map_extract_value(MAP {%s}, filename) AS _month,
+		SELECT NULL::BIGINT AS line, CAST(ing_file_id(filename) AS BIGINT) AS _fid, CAST(ing_file_month(filename) AS DATE) AS _month,
 			%s, NULL::VARCHAR AS _extra
 		FROM read_csv([%s], delim=%s, header=false, skip=%d, all_varchar=true, auto_detect=false, quote='"', escape='"',
 		              null_padding=false, strict_mode=true, filename=true, columns={%s})`,
-		strings.Join(fids, ", "), strings.Join(monthsOfFile, ", "), strings.Join(view, ", "),
+		strings.Join(view, ", "),
 		strings.Join(paths, ", "), q(string(j0.sn.delim)), j0.headerLine, strings.Join(cols, ", "))); err != nil {
 		return nil, nil, err
 	}

@@ -31,6 +31,8 @@ type loader struct {
 	// so the ledger is queried only on a hit, not once per file (20,000
 	// queries at national scale). Files this run commits are added.
 	loaded map[string]bool
+	// batchFiles: the files of the batch being validated (lookup.go)
+	batchFiles batchFiles
 }
 
 func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
@@ -119,6 +121,10 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 		return nil, err
 	}
 	if err := registerLookups(l.conn, refs); err != nil {
+		l.close()
+		return nil, fmt.Errorf("look-up functions: %w", err)
+	}
+	if err := registerBatchFiles(l.conn, &l.batchFiles); err != nil {
 		l.close()
 		return nil, fmt.Errorf("look-up functions: %w", err)
 	}
