@@ -238,3 +238,16 @@ func TestScanHalves(t *testing.T) {
 		t.Errorf("plain %t padded %t lines %d empty %v records %d", sc.plain, sc.padded, sc.lines, sc.emptyLines, sc.records)
 	}
 }
+
+// TestPseudoState: the UDF's HMAC (saved key-block states) is Pseudonym,
+// short and long secrets alike.
+func TestPseudoState(t *testing.T) {
+	for _, secret := range []string{"", "s", testSecret, strings.Repeat("k", 64), strings.Repeat("long key ", 20)} {
+		st := newPseudoUDF(secret).pool.Get().(*pseudoState)
+		for _, id := range []string{"035-2001-000123", " 35 a 12 ", "é-ü 1", ""} {
+			if got, want := st.pseudo(id), Pseudonym(secret, id); got != want {
+				t.Errorf("secret %q id %q: %s, want %s", secret, id, got, want)
+			}
+		}
+	}
+}
