@@ -161,12 +161,21 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 	}
 	l.batchFiles.set(files)
 	defer l.batchFiles.set(nil)
+	fileCols := "CAST(ing_file_id(filename) AS BIGINT) AS _fid, CAST(ing_file_month(filename) AS DATE) AS _month"
+	if len(items) == 1 {
+		// one file: constants (a Go call per record is not free)
+		month := "NULL::DATE"
+		if j0.month != "" {
+			month = "DATE " + q(j0.month+"-01")
+		}
+		fileCols = fmt.Sprintf("CAST(%d AS BIGINT) AS _fid, %s AS _month", ids[0], month)
+	}
 	if _, err := exec("source view", fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW _src AS
-		SELECT NULL::BIGINT AS line, CAST(ing_file_id(filename) AS BIGINT) AS _fid, CAST(ing_file_month(filename) AS DATE) AS _month,
+		SELECT NULL::BIGINT AS line, %s,
 			%s, NULL::VARCHAR AS _extra
 		FROM read_csv([%s], delim=%s, header=false, skip=%d, all_varchar=true, auto_detect=false, quote='"', escape='"',
 		              null_padding=false, strict_mode=true, filename=true, columns={%s})`,
-		strings.Join(view, ", "),
+		fileCols, strings.Join(view, ", "),
 		strings.Join(paths, ", "), q(string(j0.sn.delim)), j0.headerLine, strings.Join(cols, ", "))); err != nil {
 		return nil, nil, err
 	}
