@@ -162,7 +162,9 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 	l.batchFiles.set(files)
 	defer l.batchFiles.set(nil)
 	fileCols := "CAST(ing_file_id(filename) AS BIGINT) AS _fid, CAST(ing_file_month(filename) AS DATE) AS _month"
+	withName := "true"
 	if len(items) == 1 {
+		withName = "false"
 		// one file: constants (a Go call per record is not free)
 		month := "NULL::DATE"
 		if j0.month != "" {
@@ -174,9 +176,9 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		SELECT NULL::BIGINT AS line, %s,
 			%s, NULL::VARCHAR AS _extra
 		FROM read_csv([%s], delim=%s, header=false, skip=%d, all_varchar=true, auto_detect=false, quote='"', escape='"',
-		              null_padding=false, strict_mode=true, filename=true, columns={%s})`,
+		              null_padding=false, strict_mode=true, filename=%s, columns={%s})`,
 		fileCols, strings.Join(view, ", "),
-		strings.Join(paths, ", "), q(string(j0.sn.delim)), j0.headerLine, strings.Join(cols, ", "))); err != nil {
+		strings.Join(paths, ", "), q(string(j0.sn.delim)), j0.headerLine, withName, strings.Join(cols, ", "))); err != nil {
 		return nil, nil, err
 	}
 	bar.describe(fmt.Sprintf("validating %d files", len(items)))
