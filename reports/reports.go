@@ -64,6 +64,10 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// maxMinCount is the largest confidentiality threshold: int.mask_interval
+// packs each masking interval's bounds in 14 bits.
+const maxMinCount = 16383
+
 // Build writes the site into a temporary sibling of opt.OutDir and renames
 // it into place at the end, so a failed build never replaces the published
 // site.
@@ -73,6 +77,9 @@ func Build(ctx context.Context, db *sql.DB, opt Options) (Result, error) {
 	}
 	if opt.MinCount <= 0 {
 		opt.MinCount = 5
+	}
+	if opt.MinCount > maxMinCount {
+		return Result{}, fmt.Errorf("reports: min_count %d is above %d, the largest threshold the masking intervals hold (int.mask_interval)", opt.MinCount, maxMinCount)
 	}
 	if opt.MinCommunePopulation <= 0 {
 		opt.MinCommunePopulation = 10000

@@ -1,7 +1,9 @@
 -- description: Intervalles de masquage complémentaire : une ligne par
 --   territoire et période ayant au moins une figure à masquer en complément
 --   pour certains seuils k (la 2e plus petite partie d'un groupe), avec la
---   liste de ces figures, et non une ligne par figure.
+--   liste de ces figures, et non une ligne par figure. Écrit pour tenir dans
+--   2 Go sur la France entière : agrégats à états de taille fixe (min),
+--   décompositions calculées ligne par ligne, listes d'entiers.
 --   mart.indicator recopie sur chacune de ses lignes le masque de la ligne,
 --   de son parent, de la période précédente et de l'année précédente ;
 --   mart.published_indicator(k) l'applique. Complémentaire : dans un groupe
@@ -23,11 +25,10 @@
 -- columns:
 --   base: clé entière du territoire et de la période : (staging.territory.tid x 3 + type de période (0 mois, 1 trimestre, 2 année)) x 100000 + année x 12 + mois
 --   period_start: premier jour de la période
---   pos: positions des indicateurs concernés dans int.indicator_value.ind (croissantes)
---   iv: pour chacun, {b_lo, b_hi} : intervalle de k masqué par une décomposition, {g_lo, g_hi} : par la géographie (NULL : aucun)
+--   iv: un entier par indicateur concerné : position dans int.indicator_value.ind x 2^56 + b_lo x 2^42 + b_hi x 2^28 + g_lo x 2^14 + g_hi, où [b_lo, b_hi] est l'intervalle de k masqué par une décomposition et [g_lo, g_hi] par la géographie (0 : aucun) ; bornes plafonnées à 16 383, le plus grand seuil k accepté ; croissants (par position)
 -- tests:
---   - not_null: base, period_start, pos, iv
-WITH v AS (
+--   - not_null: base, period_start, iv
+WITH v AS NOT MATERIALIZED (
     -- values and n as two plain lists (the indicator names are the same on every row, see names)
     SELECT level, code, period_kind, period_start,
         list_transform(ind, x -> x.value) AS vals, list_transform(ind, x -> x.n) AS ns
@@ -44,7 +45,7 @@ WITH v AS (
         CASE d.level WHEN 'commune' THEN 0 WHEN 'epci' THEN 1 WHEN 'rpe' THEN 2 WHEN 'departement' THEN 3 WHEN 'region' THEN 4 ELSE 5 END AS lid
     FROM (SELECT DISTINCT level, code FROM v) d
     LEFT JOIN staging.territory t ON t.level = d.level AND t.code = d.code
-), vt AS (
+), vt AS NOT MATERIALIZED (
     SELECT v.vals, v.ns, v.period_start, t.vid, t.tid, t.lid,
         (t.vid * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) AS pk,
         (pt.vid * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) AS parent_pk,
@@ -81,47 +82,59 @@ WITH v AS (
         WHERE t.base IS NOT NULL
     )
     WHERE len(b.two) = 2
+), apos AS (
+    -- positions of the additive indicators
+    SELECT list(n.i ORDER BY n.i) AS pos FROM names n JOIN mart.indicator_catalog c ON c.indicator = n.indicator AND c.additive
 ), gf AS (
-    -- additive figures of territories whose parent has a value; g = the parent's key + position
-    -- (one group: the territories of one level under one parent, for one indicator and period).
-    -- o packs (n, tid) in one integer so that the two smallest are found with plain min()
-    -- aggregates, whose fixed-size states spill to disk (arg_min(..., 2) states do not)
-    SELECT g, lid, period_start, n * 16777216 + tid AS o, parent_n
+    -- additive figures of the territories that have a parent, narrow: gl = group (the parent's key +
+    -- position) x 8 + level (one group: the territories of one level under one parent, for one
+    -- indicator and period), o = (n, tid) packed in one integer so that the two smallest are found
+    -- with plain min() aggregates, whose fixed-size states spill to disk (arg_min(..., 2) states
+    -- do not: the national run ran out of memory on them)
+    SELECT (g * 8 + lid) AS gl, CAST(round(n) AS BIGINT) * 16777216 + tid AS o
     FROM (
-        SELECT c.parent_base + unnest(a.pos) AS g, c.lid, c.period_start, c.tid,
-            unnest(list_transform(a.pos, j -> CAST(round(c.ns[j]) AS BIGINT))) AS n,
-            unnest(list_transform(a.pos, j -> c.vals[j])) AS value,
-            unnest(list_transform(a.pos, j -> p.vals[j])) AS parent_value,
-            unnest(list_transform(a.pos, j -> CAST(round(p.ns[j]) AS BIGINT))) AS parent_n
-        FROM vt c
-        JOIN vt p ON p.pk = c.parent_pk,
-            (SELECT list(n.i ORDER BY n.i) AS pos FROM names n JOIN mart.indicator_catalog c ON c.indicator = n.indicator AND c.additive) a
+        SELECT c.parent_base + unnest(a.pos) AS g, c.lid, c.tid, unnest(list_select(c.ns, a.pos)) AS n, unnest(list_select(c.vals, a.pos)) AS value
+        FROM vt c, apos a
         WHERE c.base IS NOT NULL AND c.parent_base IS NOT NULL
     )
-    WHERE value IS NOT NULL AND n IS NOT NULL AND parent_value IS NOT NULL
+    WHERE value IS NOT NULL AND n IS NOT NULL
 ), g1 AS (
-    SELECT g, lid, min(o) AS o1, any_value(parent_n) AS parent_n, any_value(period_start) AS period_start
-    FROM gf
-    GROUP BY g, lid
+    SELECT gl, min(o) AS o1 FROM gf GROUP BY gl
+), g2 AS (
+    -- the second smallest of each group: n, then code (tid follows the code within a level)
+    SELECT f.gl, any_value(g1.o1) AS o1, min(f.o) AS o2
+    FROM gf f JOIN g1 ON g1.gl = f.gl AND f.o > g1.o1
+    GROUP BY f.gl
+), pf AS (
+    -- the groups' totals: the additive figures of the territories that are parents (not communes)
+    SELECT g, CAST(round(n) AS BIGINT) AS parent_n
+    FROM (
+        SELECT p.base + unnest(a.pos) AS g, unnest(list_select(p.ns, a.pos)) AS n, unnest(list_select(p.vals, a.pos)) AS value
+        FROM vt p, apos a
+        WHERE p.lid > 0 AND p.base IS NOT NULL
+    )
+    WHERE value IS NOT NULL
 ), geo AS (
-    -- the second smallest of each group (n, then code: tid follows the code within a level), its key
-    -- rebuilt from the group's period and position
-    SELECT g1.period_start, g1.o1 // 16777216 AS n1, g1.parent_n, min(f.o) // 16777216 AS n2,
-        (((min(f.o) % 16777216) * 3 + (g1.g // 100000000) % 3) * 100000 + (g1.g // 1000) % 100000) * 1000 + g1.g % 1000 AS key
-    FROM gf f
-    JOIN g1 ON g1.g = f.g AND g1.lid = f.lid AND f.o > g1.o1
-    GROUP BY g1.g, g1.lid, g1.o1, g1.parent_n, g1.period_start
+    -- groups whose parent has a value; the second's key rebuilt from the group's period and position
+    SELECT g2.m, g2.o1 // 16777216 AS n1, g2.o2 // 16777216 AS n2, pf.parent_n,
+        (((g2.o2 % 16777216) * 3 + (g2.g // 100000000) % 3) * 100000 + g2.m) * 1000 + g2.g % 1000 AS key
+    FROM (SELECT *, gl // 8 AS g, (gl // 8000) % 100000 AS m FROM g2) g2
+    JOIN pf ON pf.g = g2.g
 )
 SELECT key // 1000 AS base, any_value(period_start) AS period_start,
-    list(CAST(key % 1000 AS INTEGER) ORDER BY key) AS pos,
-    list({b_lo: b_lo, b_hi: b_hi, g_lo: g_lo, g_hi: g_hi} ORDER BY key) AS iv
+    -- one integer per figure (a list of structs, or two lists, took more than 3.5 GB of aggregate
+    -- states nationally, where these take 2): position, then the four bounds on 14 bits each
+    -- (sorted after the aggregate: by position; list(... ORDER BY) buffers every row)
+    list_sort(list((key % 1000) * 72057594037927936
+        + CASE WHEN b_lo <= 16383 THEN b_lo * 4398046511104 + least(b_hi, 16383) * 268435456 ELSE 0 END
+        + CASE WHEN g_lo <= 16383 THEN g_lo * 16384 + least(g_hi, 16383) ELSE 0 END)) AS iv
 FROM (
     SELECT key, any_value(period_start) AS period_start, max(b_lo) AS b_lo, max(b_hi) AS b_hi, max(g_lo) AS g_lo, max(g_hi) AS g_hi
     FROM (
         SELECT key, period_start, b_lo, b_hi, CAST(NULL AS BIGINT) AS g_lo, CAST(NULL AS BIGINT) AS g_hi
         FROM bd
         UNION ALL
-        SELECT key, period_start, NULL, NULL, n1 + 1, least(n2, coalesce(parent_n, n2))
+        SELECT key, make_date(CAST((m - 1) // 12 AS INTEGER), CAST((m - 1) % 12 + 1 AS INTEGER), 1), NULL, NULL, n1 + 1, least(n2, coalesce(parent_n, n2))
         FROM geo
     )
     GROUP BY key

@@ -36,7 +36,7 @@
 --   quartile: quartile parmi les pairs (1 = le plus élevé)
 --   prev_value: valeur à la période précédente
 --   prev_year_value: valeur à la même période un an avant
---   mk: masque de la ligne {n, b_lo, b_hi, g_lo, g_hi} : masquée au seuil k si n < k ou b_lo <= k <= b_hi ou g_lo <= k <= g_hi (b : décomposition, g : géographie ; NULL = pas d'intervalle) ; lu par mart.published_indicator(k) seulement
+--   mk: masque de la ligne {n, b_lo, b_hi, g_lo, g_hi} : masquée au seuil k si n < k ou b_lo <= k <= b_hi ou g_lo <= k <= g_hi (b : décomposition, g : géographie ; NULL = pas d'intervalle) ; lu par mart.published_indicator(k) seulement, pour k <= 16 383 (bornes plafonnées)
 --   parent_mk: masque de la ligne du parent, même période (NULL : pas de valeur du parent)
 --   prev_mk: masque de la ligne de la période précédente (NULL : pas de valeur)
 --   prev_year_mk: masque de la ligne de la même période un an avant (NULL : pas de valeur)
@@ -77,7 +77,8 @@ WITH v AS (
     LEFT JOIN terr pt ON pt.level = t.parent_level AND pt.code = t.parent_code
     JOIN (VALUES ('month', 0), ('quarter', 1), ('year', 2)) AS k(period_kind, kid) ON k.period_kind = v.period_kind
 ), m AS (
-    SELECT base, pos, iv FROM int.mask_interval
+    -- the packed intervals and their positions (int.mask_interval.iv: position x 2^56 + ...)
+    SELECT base, list_transform(iv, x -> x // 72057594037927936) AS pos, iv FROM int.mask_interval
     WHERE period_start >= date_trunc('year', getvariable('since')) - INTERVAL 1 YEAR
 ), l AS (
     -- every figure of the window with its parent's, previous period's and previous year's
@@ -89,6 +90,7 @@ WITH v AS (
             unnest(pv.vals) AS prev_value, unnest(pv.ns) AS pvn,
             unnest(py.vals) AS prev_year_value, unnest(py.ns) AS pyn,
             -- the complementary masking intervals (sparse lists of int.mask_interval), made dense
+            -- (packed integers, decoded at the end)
             unnest(list_transform(generate_series(1, len(c.vals)), j -> ms.iv[list_position(ms.pos, j)])) AS s,
             unnest(list_transform(generate_series(1, len(c.vals)), j -> mpa.iv[list_position(mpa.pos, j)])) AS pa,
             unnest(list_transform(generate_series(1, len(c.vals)), j -> mpv.iv[list_position(mpv.pos, j)])) AS pv,
@@ -122,8 +124,8 @@ SELECT (SELECT list(level ORDER BY vid) FROM terr)[r.vid] AS level, (SELECT list
     r.parent_value, r.value - r.parent_value AS diff_parent,
     r.rank, r.peers, CAST(1 + floor(4 * (r.rank - 1) / r.peers) AS INTEGER) AS quartile,
     r.prev_value, r.prev_year_value,
-    {n: CAST(round(r.xn) AS BIGINT), b_lo: r.s.b_lo, b_hi: r.s.b_hi, g_lo: r.s.g_lo, g_hi: r.s.g_hi} AS mk,
-    CASE WHEN r.parent_value IS NOT NULL THEN {n: CAST(round(r.pn) AS BIGINT), b_lo: r.pa.b_lo, b_hi: r.pa.b_hi, g_lo: r.pa.g_lo, g_hi: r.pa.g_hi} END AS parent_mk,
-    CASE WHEN r.prev_value IS NOT NULL THEN {n: CAST(round(r.pvn) AS BIGINT), b_lo: r.pv.b_lo, b_hi: r.pv.b_hi, g_lo: r.pv.g_lo, g_hi: r.pv.g_hi} END AS prev_mk,
-    CASE WHEN r.prev_year_value IS NOT NULL THEN {n: CAST(round(r.pyn) AS BIGINT), b_lo: r.py.b_lo, b_hi: r.py.b_hi, g_lo: r.py.g_lo, g_hi: r.py.g_hi} END AS prev_year_mk
+    {n: CAST(round(r.xn) AS BIGINT), b_lo: nullif((r.s // 4398046511104) % 16384, 0), b_hi: nullif((r.s // 268435456) % 16384, 0), g_lo: nullif((r.s // 16384) % 16384, 0), g_hi: nullif(r.s % 16384, 0)} AS mk,
+    CASE WHEN r.parent_value IS NOT NULL THEN {n: CAST(round(r.pn) AS BIGINT), b_lo: nullif((r.pa // 4398046511104) % 16384, 0), b_hi: nullif((r.pa // 268435456) % 16384, 0), g_lo: nullif((r.pa // 16384) % 16384, 0), g_hi: nullif(r.pa % 16384, 0)} END AS parent_mk,
+    CASE WHEN r.prev_value IS NOT NULL THEN {n: CAST(round(r.pvn) AS BIGINT), b_lo: nullif((r.pv // 4398046511104) % 16384, 0), b_hi: nullif((r.pv // 268435456) % 16384, 0), g_lo: nullif((r.pv // 16384) % 16384, 0), g_hi: nullif(r.pv % 16384, 0)} END AS prev_mk,
+    CASE WHEN r.prev_year_value IS NOT NULL THEN {n: CAST(round(r.pyn) AS BIGINT), b_lo: nullif((r.py // 4398046511104) % 16384, 0), b_hi: nullif((r.py // 268435456) % 16384, 0), g_lo: nullif((r.py // 16384) % 16384, 0), g_hi: nullif(r.py % 16384, 0)} END AS prev_year_mk
 FROM r
