@@ -58,13 +58,15 @@ WITH v AS (
 ), terr AS (
     -- the territories present, numbered; tid NULL when not in staging.territory
     SELECT d.level, d.code, CAST(row_number() OVER (ORDER BY d.level, d.code) AS BIGINT) AS vid,
-        t.tid, t.parent_tid, t.parent_level, t.parent_code, coalesce(t.peer_gid, 0) AS peer_gid
+        t.tid, t.parent_tid, t.parent_level, t.parent_code, coalesce(t.peer_gid, 0) AS peer_gid,
+        d.level <> 'commune' AS can_parent
     FROM (SELECT DISTINCT level, code FROM v) d
     LEFT JOIN staging.territory t ON t.level = d.level AND t.code = d.code
-), vt AS (
-    -- integer keys: pk = (territory x 3 + period kind) x 100000 + month index, the previous period
-    -- is pk - months, the same period a year before pk - 12; base is int.mask_interval's key / 1000
-    SELECT v.vals, v.ns, v.period_start, t.vid, k.kid, period_months(v.period_kind) AS pm,
+), vt AS NOT MATERIALIZED (
+    -- integer keys: pk = (territory x 3 + period kind) x 100000 + month index (ym), the previous
+    -- period is ym - months, the same period a year before ym - 12; base is int.mask_interval's key / 1000
+    SELECT v.vals, v.ns, v.period_start, t.vid, k.kid, period_months(v.period_kind) AS pm, t.can_parent,
+        year(v.period_start) * 12 + month(v.period_start) AS ym,
         (t.vid * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) AS pk,
         (pt.vid * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) AS parent_pk,
         (CAST(t.tid AS BIGINT) * 3 + k.kid) * 100000 + year(v.period_start) * 12 + month(v.period_start) AS base,
@@ -80,6 +82,16 @@ WITH v AS (
     -- the packed intervals and their positions (int.mask_interval.iv: position x 2^56 + ...)
     SELECT base, list_transform(iv, x -> x // 72057594037927936) AS pos, iv FROM int.mask_interval
     WHERE period_start >= date_trunc('year', getvariable('since')) - INTERVAL 1 YEAR
+), vm AS NOT MATERIALIZED (
+    -- each territory and period with its masks
+    SELECT vt.*, m.pos AS mpos, m.iv AS miv FROM vt LEFT JOIN m ON m.base = vt.base
+), w AS (
+    -- the previous period and the same period a year before, from a window over each territory's
+    -- periods (self-joins of these lists needed build sides of ~4 GB nationally)
+    SELECT *,
+        first_value({vals: vals, ns: ns, pos: mpos, iv: miv}) OVER (PARTITION BY vid, kid ORDER BY ym RANGE BETWEEN pm PRECEDING AND pm PRECEDING) AS prev,
+        first_value({vals: vals, ns: ns, pos: mpos, iv: miv}) OVER (PARTITION BY vid, kid ORDER BY ym RANGE BETWEEN 12 PRECEDING AND 12 PRECEDING) AS prev_year
+    FROM vm
 ), l AS (
     -- every figure of the window with its parent's, previous period's and previous year's
     SELECT * FROM (
@@ -87,22 +99,17 @@ WITH v AS (
             unnest(generate_series(1, len(c.vals))) AS i,
             unnest(c.vals) AS value, unnest(c.ns) AS xn,
             unnest(p.vals) AS parent_value, unnest(p.ns) AS pn,
-            unnest(pv.vals) AS prev_value, unnest(pv.ns) AS pvn,
-            unnest(py.vals) AS prev_year_value, unnest(py.ns) AS pyn,
+            unnest(c.prev.vals) AS prev_value, unnest(c.prev.ns) AS pvn,
+            unnest(c.prev_year.vals) AS prev_year_value, unnest(c.prev_year.ns) AS pyn,
             -- the complementary masking intervals (sparse lists of int.mask_interval), made dense
             -- (packed integers, decoded at the end)
-            unnest(list_transform(generate_series(1, len(c.vals)), j -> ms.iv[list_position(ms.pos, j)])) AS s,
-            unnest(list_transform(generate_series(1, len(c.vals)), j -> mpa.iv[list_position(mpa.pos, j)])) AS pa,
-            unnest(list_transform(generate_series(1, len(c.vals)), j -> mpv.iv[list_position(mpv.pos, j)])) AS pv,
-            unnest(list_transform(generate_series(1, len(c.vals)), j -> mpy.iv[list_position(mpy.pos, j)])) AS py
-        FROM (SELECT * FROM vt WHERE cur) c
-        LEFT JOIN vt p ON p.pk = c.parent_pk
-        LEFT JOIN vt pv ON pv.pk = c.pk - c.pm
-        LEFT JOIN vt py ON py.pk = c.pk - 12
-        LEFT JOIN m ms ON ms.base = c.base
-        LEFT JOIN m mpa ON mpa.base = c.parent_base
-        LEFT JOIN m mpv ON mpv.base = c.base - c.pm
-        LEFT JOIN m mpy ON mpy.base = c.base - 12
+            unnest(list_transform(generate_series(1, len(c.vals)), j -> c.miv[list_position(c.mpos, j)])) AS s,
+            unnest(list_transform(generate_series(1, len(c.vals)), j -> p.miv[list_position(p.mpos, j)])) AS pa,
+            unnest(list_transform(generate_series(1, len(c.vals)), j -> c.prev.iv[list_position(c.prev.pos, j)])) AS pv,
+            unnest(list_transform(generate_series(1, len(c.vals)), j -> c.prev_year.iv[list_position(c.prev_year.pos, j)])) AS py
+        FROM (SELECT * FROM w WHERE cur) c
+        -- parents are never communes: the build side is the other levels only
+        LEFT JOIN (SELECT pk, vals, ns, mpos, miv FROM vm WHERE can_parent) p ON p.pk = c.parent_pk
     )
     WHERE value IS NOT NULL
 ), r AS (
