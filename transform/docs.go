@@ -232,6 +232,9 @@ func writeMarkdown(b *bytes.Buffer, d docData) {
 			}
 			if m.Incremental != "" {
 				fmt.Fprintf(b, "- Incrémental : les lignes où `%s` sont recalculées\n", m.Incremental)
+				if m.ByYear {
+					b.WriteString("- Reconstruction complète année par année (une requête par année des données)\n")
+				}
 			} else if m.Kind == "table" {
 				b.WriteString("- Reconstruite entièrement à chaque exécution\n")
 			}
@@ -323,6 +326,7 @@ nav ul { columns: 3; }
 {{if .Source}}<li>Source : {{.Source}}</li>{{end}}
 {{if .Formula}}<li>Formule : {{.Formula}}</li>{{end}}
 {{if .Incremental}}<li>Incrémental : les lignes où <code>{{.Incremental}}</code> sont recalculées</li>{{end}}
+{{if .ByYear}}<li>Reconstruction complète année par année (une requête par année des données)</li>{{end}}
 {{if or .Depends .Sources}}<li>Lit : {{join .Depends .Sources}}</li>{{end}}
 {{if .ReadBy}}<li>Lue par : {{join .ReadBy nil}}</li>{{end}}
 </ul>

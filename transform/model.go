@@ -39,6 +39,12 @@ type Model struct {
 	// rows (an incremental seed); the runner creates the table empty from it
 	// the first time.
 	SelfSchema string
+	// ByYear (header "build: by_year") makes a full build run the query
+	// once per year of staging.calendar, each time with the window
+	// variables set to that year (FullBuildSQL), instead of once for every
+	// period: a model whose rows of every period do not fit in memory in
+	// one statement (mart.indicator nationally) fits a year at a time.
+	ByYear bool
 
 	Columns []Column
 	Tests   []DataTest
@@ -177,6 +183,9 @@ func ParseModel(p, text string) (Model, error) {
 	if m.Kind != "table" && (m.Incremental != "" || len(m.Tests) > 0) {
 		return Model{}, fmt.Errorf("%s: only tables can be incremental or carry data tests", p)
 	}
+	if m.ByYear && (m.Incremental == "" || m.SelfSchema != "") {
+		return Model{}, fmt.Errorf("%s: build by_year needs an incremental window and no self_schema", p)
+	}
 	return m, nil
 }
 
@@ -209,7 +218,7 @@ func uniqueSorted(xs []string, drop string) []string {
 //	--   continuation or list item
 //
 // Keys: model, kind, description, grain, formula, source, incremental,
-// self_schema, depends, columns (items "name: description"), tests (items
+// self_schema, build (by_year: see Model.ByYear), depends, columns (items "name: description"), tests (items
 // "- kind: spec [warn|error]").
 func (m *Model) parseHeader(text string) error {
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
@@ -280,6 +289,11 @@ func (m *Model) parseHeader(text string) error {
 			m.Incremental = joined(e)
 		case "self_schema":
 			m.SelfSchema = joined(e)
+		case "build":
+			if e.value != "by_year" {
+				return fmt.Errorf("build %q: want by_year", e.value)
+			}
+			m.ByYear = true
 		case "depends":
 			m.Declared = []string{}
 			for _, d := range strings.Split(joined(e), ",") {

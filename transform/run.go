@@ -171,6 +171,8 @@ type runner struct {
 	log   *slog.Logger
 	res   *Result
 	ratio float64
+	// the run's window, which models built by year set back after their chunks
+	since, until time.Time
 }
 
 // Run runs the models on db. It returns the result of every model; the error
@@ -238,6 +240,7 @@ func run(ctx context.Context, db *sql.DB, opt Options, only func(Model) bool) (R
 	if w.full || w.none {
 		since, until = minDate, maxDate
 	}
+	r.since, r.until = since, until
 	log.Info("transform", "full_refresh", w.full, "since", fmtMonth(since), "until", fmtMonth(until), "nothing_new", w.none, "models", len(models))
 	if err := r.exec(ctx, conn, SessionSQL(since, until, ratio)); err != nil {
 		return res, fmt.Errorf("transform: session: %w", err)
@@ -423,10 +426,6 @@ func (r *runner) build(ctx context.Context, m Model, mr *ModelResult, exists boo
 		return err
 	}
 
-	body := m.SQL
-	if m.Incremental != "" {
-		body = fmt.Sprintf("SELECT * FROM (\n%s\n) WHERE %s", m.SQL, m.Incremental)
-	}
 	if m.SelfSchema != "" && !exists {
 		if err := r.exec(ctx, r.conn, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", m.Name, m.SelfSchema)); err != nil {
 			return fmt.Errorf("create %s: %w", m.Name, err)
@@ -441,8 +440,19 @@ func (r *runner) build(ctx context.Context, m Model, mr *ModelResult, exists boo
 			r.conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+tmp)
 		}
 	}()
-	if err := r.exec(ctx, r.conn, fmt.Sprintf("CREATE TABLE %s AS\n%s", tmp, body)); err != nil {
-		return err
+	var years []int
+	if m.ByYear {
+		if years, err = Years(ctx, r.conn); err != nil {
+			return err
+		}
+	}
+	for _, q := range FullBuildSQL(m, tmp, years, r.since, r.until) {
+		if err := r.exec(ctx, r.conn, q); err != nil {
+			if len(years) > 1 { // a chunk failed: the run's window comes back
+				r.exec(context.WithoutCancel(ctx), r.conn, SessionSQL(r.since, r.until, r.ratio))
+			}
+			return err
+		}
 	}
 	if err := r.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+tmp).Scan(&mr.Rows); err != nil {
 		return err

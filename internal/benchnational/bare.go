@@ -181,7 +181,7 @@ CREATE SCHEMA IF NOT EXISTS mart;`
 // as the runner issues them but without its transaction, bookkeeping or
 // build-and-swap (except for a model that reads its own previous rows,
 // which needs the swap), and the queries of its data tests.
-func BareModelSQL(m transform.Model) (build, tests []string) {
+func BareModelSQL(m transform.Model, years []int) (build, tests []string) {
 	switch m.Kind {
 	case "view":
 		build = []string{fmt.Sprintf("CREATE OR REPLACE VIEW %s AS\n%s", m.Name, m.SQL)}
@@ -200,6 +200,9 @@ func BareModelSQL(m transform.Model) (build, tests []string) {
 				"DROP TABLE " + m.Name,
 				fmt.Sprintf("ALTER TABLE %s__new RENAME TO %s", m.Name, m.Table),
 			}
+		} else if m.ByYear {
+			// built a year at a time, as the runner does (transform.FullBuildSQL)
+			build = append([]string{"DROP TABLE IF EXISTS " + m.Name}, transform.FullRefreshBuildSQL(m, m.Name, years)...)
 		} else {
 			build = []string{fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, body)}
 		}
@@ -231,7 +234,13 @@ func bareTransform(ctx context.Context, db *sql.DB, ratio float64, profileDir st
 		}
 	}
 	for _, m := range models {
-		build, tests := BareModelSQL(m)
+		var years []int
+		if m.ByYear {
+			if years, err = transform.Years(ctx, db); err != nil {
+				return nil, err
+			}
+		}
+		build, tests := BareModelSQL(m, years)
 		bm := BareModel{Name: m.Name, Kind: m.Kind, TestCount: len(tests)}
 		t := time.Now()
 		for i, q := range build {

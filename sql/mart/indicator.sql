@@ -14,6 +14,7 @@
 -- grain: un territoire, une période et un indicateur
 -- source: int.indicator_value, staging.territory, int.mask_interval
 -- incremental: in_window_period(period_kind, period_start)
+-- build: by_year
 -- formula: diff_parent = value - parent_value ; rank = rang décroissant (1 = valeur la plus élevée, ex aequo au même rang) ;
 --   quartile = 1 + floor(4 x (rank - 1) / peers) (1 = quart des valeurs les plus élevées) ;
 --   prev_value = période précédente (mois, trimestre ou année d'avant) ; prev_year_value = même période un an avant ;
