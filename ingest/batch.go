@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -120,13 +121,28 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 	dropTemp(conn, "_src", "_src_csv", "_val", "_valraw", "_batch", "_loaded")
 	defer dropTemp(conn, "_src", "_val", "_valraw", "_batch")
 
-	// The files' ids first
-	ids := make([]int64, len(items))
-	for i := range items {
-		if err := conn.QueryRowContext(ctx, "SELECT nextval('meta.file_seq')").Scan(&ids[i]); err != nil {
+	// The files' ids first, in file order, from one query
+	ids := make([]int64, 0, len(items))
+	idRows, err := conn.QueryContext(ctx, "SELECT nextval('meta.file_seq') FROM range(?)", len(items))
+	if err != nil {
+		return nil, nil, err
+	}
+	for idRows.Next() {
+		var id int64
+		if err := idRows.Scan(&id); err != nil {
+			idRows.Close()
 			return nil, nil, err
 		}
+		ids = append(ids, id)
 	}
+	idRows.Close()
+	if err := idRows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(ids) != len(items) {
+		return nil, nil, fmt.Errorf("file ids: %d for %d files", len(ids), len(items))
+	}
+	slices.Sort(ids)
 	var paths []string
 	var bytes int64
 	for _, it := range items {

@@ -147,39 +147,34 @@ func (l *loader) validating(ctx context.Context, s string, args ...any) (sql.Res
 // order of its source (batch.go numbers the lines by it). The validation is
 // a chain of projections (the code look-ups are Go functions, lookup.go),
 // which keep the order, but the in_clause optimizer turns a long IN list
-// (ing_placeholder) into a hash join, which does not: it is off too. Before
-// running the statement, inOrderPlan checks its physical plan.
+// (ing_placeholder) into a hash join, which does not: it is off too. Its
+// physical plan is checked first, with the same settings (checkInOrderPlan).
 func (l *loader) validatingInOrder(ctx context.Context, s string, args ...any) (sql.Result, error) {
-	if err := l.inOrderPlan(ctx, s, args...); err != nil {
-		return nil, err
-	}
-	return l.validatingWith(ctx, inOrderDisabled, s, args...)
+	var r sql.Result
+	err := l.optimizersOff(ctx, inOrderDisabled, func() error {
+		var key, plan string
+		if err := l.conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+s, args...).Scan(&key, &plan); err != nil {
+			return err
+		}
+		if err := checkInOrderPlan(plan); err != nil {
+			return err
+		}
+		var err error
+		r, err = l.conn.ExecContext(ctx, s, args...)
+		return err
+	})
+	return r, err
 }
 
 const inOrderDisabled = "filter_pushdown,in_clause,common_subexpressions"
 
-// inOrderPlan returns an error unless the physical plan of the statement s
-// (a CREATE TABLE AS over read_csv) is made of projections over read_csv
-// only, stored by DuckDB's batch insert (BATCH_CREATE_TABLE_AS: the rows
-// of each batch of the scan are appended in the order of the batches; a
-// plain CREATE_TABLE_AS may append from several threads in any order). A
-// join, an aggregate, a filter... would lose the order, or is not what the
-// line numbering expects.
-func (l *loader) inOrderPlan(ctx context.Context, s string, args ...any) error {
-	if _, err := l.conn.ExecContext(ctx, "SET disabled_optimizers = "+q(inOrderDisabled)); err != nil {
-		return err
-	}
-	var key, plan string
-	err := l.conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+s, args...).Scan(&key, &plan)
-	if _, rerr := l.conn.ExecContext(context.Background(), "RESET disabled_optimizers"); rerr != nil && err == nil {
-		err = rerr
-	}
-	if err != nil {
-		return err
-	}
-	return checkInOrderPlan(plan)
-}
-
+// checkInOrderPlan returns an error unless the physical plan (EXPLAIN
+// FORMAT JSON) of a CREATE TABLE AS over read_csv is made of projections
+// over read_csv only, stored by DuckDB's batch insert
+// (BATCH_CREATE_TABLE_AS: the rows of each batch of the scan are appended in
+// the order of the batches; a plain CREATE_TABLE_AS may append from several
+// threads in any order). A join, an aggregate, a filter... would lose the
+// order, or is not what the line numbering expects.
 type planNode struct {
 	Name     string     `json:"name"`
 	Children []planNode `json:"children"`
@@ -213,14 +208,26 @@ func checkInOrderPlan(plan string) error {
 }
 
 func (l *loader) validatingWith(ctx context.Context, disabled, s string, args ...any) (sql.Result, error) {
+	var r sql.Result
+	err := l.optimizersOff(ctx, disabled, func() error {
+		var err error
+		r, err = l.conn.ExecContext(ctx, s, args...)
+		return err
+	})
+	return r, err
+}
+
+// optimizersOff runs fn with DuckDB's optimizers disabled (a comma-separated
+// list) on the loader's connection, and resets them after.
+func (l *loader) optimizersOff(ctx context.Context, disabled string, fn func() error) error {
 	if _, err := l.conn.ExecContext(ctx, "SET disabled_optimizers = "+q(disabled)); err != nil {
-		return nil, err
+		return err
 	}
-	r, err := l.conn.ExecContext(ctx, s, args...)
+	err := fn()
 	if _, rerr := l.conn.ExecContext(context.Background(), "RESET disabled_optimizers"); rerr != nil && err == nil {
 		err = rerr
 	}
-	return r, err
+	return err
 }
 
 // close discards the connection instead of returning it to the pool: it

@@ -18,13 +18,13 @@ import (
 // keeps the order of its input. The semantics are those of the joins they
 // replace:
 //
-//	ing_commune(t)        the code of ing_cog(t) among the current communes,
+//	ing_commune(t)        the code of cogKey(t) among the current communes,
 //	                      else the current code of a merged (old) commune
 //	                      that is not itself current (the former _cogall)
-//	ing_departement(t)    ing_dep(t) when it is a département of ref.territory
+//	ing_departement(t)    depKey(t) when it is a département of ref.territory
 //	ing_territory(lv, t)  the code at level lv of ref.territory: 'FR' for
-//	                      france, ing_dep(t) for departement, for commune
-//	                      ing_cog(t) followed through ref.commune_merge,
+//	                      france, depKey(t) for departement, for commune
+//	                      cogKey(t) followed through ref.commune_merge,
 //	                      upper(t) for the others
 //
 // The maps never change during a load: the reference tables are rebuilt
@@ -38,41 +38,18 @@ type refMaps struct {
 
 func loadRefMaps(ctx context.Context, conn *sql.Conn) (*refMaps, error) {
 	m := &refMaps{commune: map[string]string{}, merge: map[string]string{}, territory: map[string]map[string]string{}}
-	rows, err := conn.QueryContext(ctx, "SELECT level, code FROM ref.territory")
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var lv, code string
-		if err := rows.Scan(&lv, &code); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	err := scanPairs(ctx, conn, "SELECT level, code FROM ref.territory", func(lv, code string) {
 		t := m.territory[lv]
 		if t == nil {
 			t = map[string]string{}
 			m.territory[lv] = t
 		}
 		t[code] = code
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = conn.QueryContext(ctx, "SELECT old_code, code FROM ref.commune_merge")
+	})
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var old, code string
-		if err := rows.Scan(&old, &code); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		m.merge[old] = code
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := scanPairs(ctx, conn, "SELECT old_code, code FROM ref.commune_merge", func(old, code string) { m.merge[old] = code }); err != nil {
 		return nil, err
 	}
 	for code := range m.territory["commune"] {
@@ -86,8 +63,25 @@ func loadRefMaps(ctx context.Context, conn *sql.Conn) (*refMaps, error) {
 	return m, nil
 }
 
-// cogKey is ing_cog(s): four digits get their leading 0 back, anything
-// else is upper-cased. buf is scratch space; the result may alias it.
+// scanPairs calls fn with each row of a two-VARCHAR query.
+func scanPairs(ctx context.Context, conn *sql.Conn, query string, fn func(a, b string)) error {
+	rows, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		fn(a, b)
+	}
+	return rows.Err()
+}
+
+// cogKey is the form of a commune code in the COG: four digits get their
+// leading 0 back (lost by spreadsheets), anything else is upper-cased. buf is scratch space; the result may alias it.
 func cogKey(buf []byte, s string) []byte {
 	if len(s) == 4 && isDigits(s) {
 		return append(append(buf[:0], '0'), s...)
@@ -95,8 +89,8 @@ func cogKey(buf []byte, s string) []byte {
 	return appendUpper(buf[:0], s)
 }
 
-// depKey is ing_dep(s): one digit gets a leading 0, anything else is
-// upper-cased.
+// depKey is the form of a département code: one digit gets a leading 0,
+// anything else is upper-cased.
 func depKey(buf []byte, s string) []byte {
 	if len(s) == 1 && isDigits(s) {
 		return append(append(buf[:0], '0'), s...)

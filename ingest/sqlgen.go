@@ -29,10 +29,6 @@ CREATE OR REPLACE TEMP MACRO ing_bool(s) AS
 		WHEN 'vrai' THEN true WHEN '1' THEN true WHEN 'x' THEN true
 		WHEN 'non' THEN false WHEN 'n' THEN false WHEN 'no' THEN false WHEN 'false' THEN false WHEN 'faux' THEN false
 		WHEN '0' THEN false END;
-CREATE OR REPLACE TEMP MACRO ing_cog(s) AS
-	CASE WHEN regexp_full_match(s, '[0-9]{4}') THEN '0' || s ELSE upper(s) END;
-CREATE OR REPLACE TEMP MACRO ing_dep(s) AS
-	CASE WHEN regexp_full_match(s, '[0-9]') THEN '0' || s ELSE upper(s) END;
 -- a cell that starts with a digit is no placeholder (upper() keeps digits):
 -- the IN list only for the others, not for every commune code
 CREATE OR REPLACE TEMP MACRO ing_placeholder(s) AS

@@ -2,7 +2,6 @@ package transform
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -11,9 +10,7 @@ import (
 const YearsSQL = "SELECT DISTINCT CAST(year(month) AS INTEGER) FROM staging.calendar ORDER BY 1"
 
 // Years runs YearsSQL (none when staging.calendar is not built yet).
-func Years(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}) ([]int, error) {
+func Years(ctx context.Context, q dbtx) ([]int, error) {
 	rows, err := q.QueryContext(ctx, YearsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("years of staging.calendar: %w", err)

@@ -188,23 +188,16 @@ func BareModelSQL(m transform.Model, years []int) (build, tests []string) {
 	case "macro":
 		build = []string{m.SQL}
 	default:
-		body := m.SQL
-		if m.Incremental != "" {
-			body = fmt.Sprintf("SELECT * FROM (\n%s\n) WHERE %s", m.SQL, m.Incremental)
-		}
+		// the runner's full-build statements (transform.FullBuildSQL: one
+		// CREATE TABLE AS, or one statement per year for a model built by year)
 		if m.SelfSchema != "" {
-			build = []string{
+			build = append([]string{
 				fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", m.Name, m.SelfSchema),
 				fmt.Sprintf("DROP TABLE IF EXISTS %s__new", m.Name),
-				fmt.Sprintf("CREATE TABLE %s__new AS\n%s", m.Name, body),
-				"DROP TABLE " + m.Name,
-				fmt.Sprintf("ALTER TABLE %s__new RENAME TO %s", m.Name, m.Table),
-			}
-		} else if m.ByYear {
-			// built a year at a time, as the runner does (transform.FullBuildSQL)
-			build = append([]string{"DROP TABLE IF EXISTS " + m.Name}, transform.FullRefreshBuildSQL(m, m.Name, years)...)
+			}, transform.FullRefreshBuildSQL(m, m.Name+"__new", years)...)
+			build = append(build, "DROP TABLE "+m.Name, fmt.Sprintf("ALTER TABLE %s__new RENAME TO %s", m.Name, m.Table))
 		} else {
-			build = []string{fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", m.Name, body)}
+			build = append([]string{"DROP TABLE IF EXISTS " + m.Name}, transform.FullRefreshBuildSQL(m, m.Name, years)...)
 		}
 	}
 	for _, t := range m.Tests {
