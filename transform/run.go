@@ -121,8 +121,10 @@ CREATE TABLE IF NOT EXISTS meta.model_state (
 	sql_hash       VARCHAR,             -- of the model file and parameters, at the last success
 	file_watermark BIGINT,              -- max meta.file_ledger.file_id seen at the last success
 	built_at       TIMESTAMP,           -- last success
-	updated_at     TIMESTAMP
+	updated_at     TIMESTAMP,
+	prev_built_at  TIMESTAMP            -- built_at before the last success (see TableStates)
 );
+ALTER TABLE meta.model_state ADD COLUMN IF NOT EXISTS prev_built_at TIMESTAMP;
 CREATE TABLE IF NOT EXISTS meta.test_failure (
 	run_id   BIGINT,
 	model    VARCHAR,
@@ -584,7 +586,9 @@ func (r *runner) loadStates(ctx context.Context) (map[string]modelState, error) 
 
 // saveState records the outcome of a model. The hash and file watermark
 // advance only on success: after a failure the next run recomputes the
-// months the failed run should have.
+// months the failed run should have. A success moves built_at to now and
+// the previous built_at to prev_built_at; any other outcome (failed,
+// skipped, fresh) leaves the table as it was, and both as they were.
 func (r *runner) saveState(ctx context.Context, m Model, mr ModelResult, hash string, watermark int64, w window, st modelState) error {
 	var errMsg any
 	if mr.Err != nil {
@@ -601,6 +605,7 @@ func (r *runner) saveState(ctx context.Context, m Model, mr ModelResult, hash st
 			tests_failed = excluded.tests_failed, tests_warned = excluded.tests_warned, error = excluded.error,
 			sql_hash = CASE WHEN excluded.status = 'ok' THEN excluded.sql_hash ELSE s.sql_hash END,
 			file_watermark = CASE WHEN excluded.status IN ('ok', 'fresh') THEN excluded.file_watermark ELSE s.file_watermark END,
+			prev_built_at = CASE WHEN excluded.status = 'ok' THEN s.built_at ELSE s.prev_built_at END,
 			built_at = coalesce(excluded.built_at, s.built_at), updated_at = excluded.updated_at`
 	var hashArg any
 	if mr.Status == "ok" {
