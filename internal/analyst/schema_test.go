@@ -46,7 +46,7 @@ func TestDescribe(t *testing.T) {
 		names = append(names, r.FullName()+":"+r.Kind)
 	}
 	want := []string{"mart.indicator:table", "mart.indicator_catalog:table", "mart.indicator_year:view", "mart.published_indicator:macro",
-		"meta.analyst_snapshot:table", "meta.quarantine:table", "meta.run:table", "raw.am_register:table",
+		"meta.analyst_snapshot:table", "meta.analyst_snapshot_table:table", "meta.quarantine:table", "meta.run:table", "raw.am_register:table",
 		"ref.commune_territory:table", "ref.territory:table"}
 	if d := cmp.Diff(want, names); d != "" {
 		t.Errorf("relations (-want +got):\n%s", d)

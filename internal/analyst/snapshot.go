@@ -2,13 +2,17 @@ package analyst
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -22,15 +26,58 @@ type PublishOptions struct {
 	// the warehouse has no comment, so DuckDB, 'observatoire schema' and the
 	// export all see them. Keys: "schema.table" and "schema.table.column".
 	Descriptions map[string]string
-	Now          func() time.Time
+	// Changes are the versions of the tables that have one (the model
+	// tables) and the rows their last build rewrote. With them the
+	// publication is incremental when it can be (see Publish); nil: full.
+	Changes []TableChange
+	// Full publishes in full even with Changes (whose versions are still
+	// recorded, so the next publication can be incremental).
+	Full bool
+	Now  func() time.Time
 }
+
+// TableChange is the version of one warehouse table and what its last
+// change rewrote. Versions are opaque strings: equal versions mean equal
+// content. The warehouse's tables must change only through what their
+// versions say (for the model tables, transform's builds).
+type TableChange struct {
+	Table   string // "schema.table"
+	Version string // the table's version now; "" = unknown (copied whole)
+	Base    string // the version Window applies on top of; "" = none
+	// Window is a SQL predicate over the table's rows: the table is its
+	// Base content with the rows matching Window deleted and the new rows
+	// matching it inserted. "" = rewritten whole.
+	Window string
+	// Setup holds the statements Window needs (variables, TEMP macros), run
+	// on the publishing connection before it is evaluated.
+	Setup string
+}
+
+// Publication modes.
+const (
+	ModeFull        = "full"
+	ModeIncremental = "incremental"
+)
 
 // PublishResult says what was published.
 type PublishResult struct {
-	Path     string
-	Tables   int   // tables with their rows
+	Path string
+	Mode string // ModeFull or ModeIncremental
+	// Reason says why the publication was full ("" when incremental).
+	Reason string
+	// Fallback is the error of an incremental publication that failed
+	// unexpectedly: the snapshot was then published in full.
+	Fallback error
+	Tables   int // tables with their rows (not excluded)
+	Copied   int // of which copied whole
+	Windowed int // of which only the rows of their window were replaced
+	Kept     int // of which left as the previous snapshot had them
+	// Repaired are tables whose row count differed from the warehouse's
+	// after their window was applied or with their version unchanged: they
+	// were copied whole (something changed them outside their versions).
+	Repaired []string
 	Emptied  int   // excluded tables, copied without rows
-	Rows     int64 // rows copied
+	Rows     int64 // rows written
 	Bytes    int64 // size of the snapshot file
 	Duration time.Duration
 }
@@ -68,35 +115,52 @@ func matchAny(patterns []string, schema, table string) bool {
 // snapshotAlias is the name the snapshot being written is attached under.
 const snapshotAlias = "analyst_snapshot_next"
 
-// Publish copies the warehouse db (the pipeline's writer connection) into
-// <Path>.tmp and renames it over Path. The copy is made with ATTACH and
-// COPY FROM DATABASE ... (SCHEMA), then one INSERT ... SELECT per table, so
-// every schema, table, view, macro, sequence and comment is there, and the
-// excluded tables exist but are empty (views over them still bind). The
-// rename is atomic: analysts opening the snapshot get the previous file or
-// the new one, and a session already open keeps reading the file it opened.
+// snapshotFormat changes when what Publish writes changes: a snapshot of
+// another format is republished in full.
+const snapshotFormat = "2"
+
+// Publish writes the snapshot of the warehouse db (the pipeline's writer
+// connection) into <Path>.tmp and renames it over Path. The rename is
+// atomic: analysts opening the snapshot get the previous file or the new
+// one, and a session already open keeps reading the file it opened.
+//
+// A full publication attaches a new file, copies the catalog with COPY FROM
+// DATABASE ... (SCHEMA), then the rows with one INSERT ... SELECT per
+// table, so every schema, table, view, macro, sequence and comment is
+// there, and the excluded tables exist but are empty (views over them still
+// bind).
+//
+// An incremental publication starts from a copy of the previous snapshot
+// and rewrites only what changed: a table whose version (Changes) is the
+// one the previous snapshot recorded is left as it is; one whose previous
+// version is the Base of its change gets its Window's rows deleted and
+// re-read from the warehouse; any other table (no version, or a version the
+// previous snapshot does not have) is emptied and copied whole. It is made
+// only when the previous snapshot was made from the same catalog (tables,
+// columns, views, macros, comments, descriptions, DuckDB version) with the
+// same excluded tables, so the copy holds exactly what a full publication
+// would, and never a row of an excluded table: the chain of snapshots it
+// continues started with a full publication of the same exclusions. In
+// any other case, or when anything fails on the way (except cancellation),
+// the publication is full; the result says why.
 //
 // Publish runs inside the pipeline, which holds the warehouse's writer lock,
 // so two publications never overlap.
 func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResult, err error) {
 	start := time.Now()
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Path == "" {
 		return res, errors.New("publish snapshot: no snapshot path (analyst.snapshot)")
 	}
-	res.Path = o.Path
 	tmp := o.Path + ".tmp"
 	if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
 		return res, err
 	}
 	// A crash may have left a half-written copy.
-	for _, f := range []string{tmp, tmp + ".wal"} {
-		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return res, fmt.Errorf("publish snapshot: remove leftover %s: %w", f, err)
-		}
+	if err := removeTmp(tmp); err != nil {
+		return res, err
 	}
 
 	conn, err := db.Conn(ctx)
@@ -104,105 +168,488 @@ func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResu
 		return res, err
 	}
 	defer conn.Close()
-	var src string
-	if err := conn.QueryRowContext(ctx, `SELECT current_database()`).Scan(&src); err != nil {
+	p := &publication{conn: conn, o: o, tmp: tmp, changes: map[string]TableChange{}}
+	if err := conn.QueryRowContext(ctx, `SELECT current_database()`).Scan(&p.src); err != nil {
 		return res, err
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`ATTACH %s AS %s`, quoteLiteral(tmp), snapshotAlias)); err != nil {
-		return res, fmt.Errorf("publish snapshot: attach %s: %w", tmp, err)
-	}
-	attached := true
-	defer func() {
-		if attached {
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `DETACH `+snapshotAlias)
-		}
-		if err != nil {
-			os.Remove(tmp)
-			os.Remove(tmp + ".wal")
-		}
-	}()
-
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`COPY FROM DATABASE %s TO %s (SCHEMA)`, quoteIdent(src), snapshotAlias)); err != nil {
-		return res, fmt.Errorf("publish snapshot: copy the schema: %w", err)
-	}
-	tables, err := baseTables(ctx, conn, src)
-	if err != nil {
+	if p.tables, err = baseTables(ctx, conn, p.src); err != nil {
 		return res, err
 	}
-	var excluded []string
-	var pending []table
-	for _, t := range tables {
+	for _, t := range p.tables {
 		if matchAny(o.Exclude, t.schema, t.name) {
-			excluded = append(excluded, t.schema+"."+t.name)
-			res.Emptied++
-			continue
-		}
-		pending = append(pending, t)
-	}
-	// Foreign keys want referenced tables first: retry the failures while
-	// the copies make progress.
-	for len(pending) > 0 {
-		var failed []table
-		var lastErr error
-		for _, t := range pending {
-			r, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s.%s.%s SELECT * FROM %s.%s.%s`,
-				snapshotAlias, quoteIdent(t.schema), quoteIdent(t.name), quoteIdent(src), quoteIdent(t.schema), quoteIdent(t.name)))
-			if err != nil {
-				if ctx.Err() != nil {
-					return res, ctx.Err()
-				}
-				failed, lastErr = append(failed, t), fmt.Errorf("publish snapshot: copy %s.%s: %w", t.schema, t.name, err)
-				continue
-			}
-			n, _ := r.RowsAffected()
-			res.Rows += n
-			res.Tables++
-		}
-		if len(failed) == len(pending) {
-			return res, lastErr
-		}
-		pending = failed
-	}
-
-	if err := applyDescriptions(ctx, conn, o.Descriptions); err != nil {
-		return res, err
-	}
-
-	info := []string{
-		`CREATE SCHEMA IF NOT EXISTS ` + snapshotAlias + `.meta`,
-		`CREATE OR REPLACE TABLE ` + snapshotAlias + `.meta.analyst_snapshot (published_at TIMESTAMPTZ, job VARCHAR, source VARCHAR, excluded VARCHAR[])`,
-		`COMMENT ON TABLE ` + snapshotAlias + `.meta.analyst_snapshot IS 'Copie en lecture seule de l''entrepôt pour les analystes : date de publication, traitement qui l''a publiée, tables copiées vides (exclues).'`,
-	}
-	for _, q := range info {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return res, fmt.Errorf("publish snapshot: %w", err)
+			p.excluded = append(p.excluded, t.fullName())
 		}
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO `+snapshotAlias+`.meta.analyst_snapshot VALUES (?, ?, ?, ?)`,
-		now(), o.Job, src, excludedList(excluded)); err != nil {
+	for _, c := range o.Changes {
+		p.changes[strings.ToLower(strings.TrimSpace(c.Table))] = c
+	}
+	if p.catalog, err = catalogFingerprint(ctx, conn, p.src, o.Descriptions); err != nil {
 		return res, fmt.Errorf("publish snapshot: %w", err)
 	}
 
-	// DETACH checkpoints the copy: a single file, no WAL.
-	if _, err := conn.ExecContext(ctx, `DETACH `+snapshotAlias); err != nil {
-		return res, fmt.Errorf("publish snapshot: detach: %w", err)
+	var reason string
+	switch {
+	case o.Full:
+		reason = "full publication asked"
+	case o.Changes == nil:
+		reason = "no table versions given"
+	default:
+		r, ierr := p.incremental(ctx)
+		var not notIncremental
+		switch {
+		case ierr == nil:
+			res = r
+		case ctx.Err() != nil:
+			return res, ctx.Err()
+		case errors.As(ierr, &not):
+			reason = not.reason
+		default:
+			res.Fallback = ierr
+			reason = "the incremental publication failed: " + ierr.Error()
+		}
 	}
-	attached = false
-	if _, err := os.Stat(tmp + ".wal"); err == nil {
-		return res, fmt.Errorf("publish snapshot: %s.wal left after checkpoint", tmp)
+	if reason != "" {
+		fallback := res.Fallback
+		if res, err = p.full(ctx); err != nil {
+			return res, err
+		}
+		res.Reason, res.Fallback = reason, fallback
 	}
+
 	if err := syncFile(tmp); err != nil {
+		removeTmp(tmp)
 		return res, err
 	}
 	if err := os.Rename(tmp, o.Path); err != nil {
+		removeTmp(tmp)
 		return res, fmt.Errorf("publish snapshot: %w", err)
 	}
 	syncDir(filepath.Dir(o.Path))
+	res.Path = o.Path
 	if st, err := os.Stat(o.Path); err == nil {
 		res.Bytes = st.Size()
 	}
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// publication is one Publish call.
+type publication struct {
+	conn     *sql.Conn
+	o        PublishOptions
+	src      string // the warehouse's catalog name
+	tmp      string
+	tables   []table                // the warehouse's base tables
+	excluded []string               // schema.table copied empty, in tables' order
+	changes  map[string]TableChange // by lower-case schema.table
+	catalog  string                 // fingerprint of the warehouse's catalog
+}
+
+// notIncremental is why a publication cannot be incremental (an expected
+// case, not a failure).
+type notIncremental struct{ reason string }
+
+func (e notIncremental) Error() string { return e.reason }
+
+func (p *publication) change(t table) (TableChange, bool) {
+	c, ok := p.changes[strings.ToLower(t.fullName())]
+	return c, ok
+}
+
+func (p *publication) isExcluded(t table) bool {
+	return matchAny(p.o.Exclude, t.schema, t.name)
+}
+
+// write attaches <Path>.tmp, runs fill, writes the snapshot's own meta
+// tables and detaches (a checkpoint: one file, no WAL). On failure the
+// tmp files are removed.
+func (p *publication) write(ctx context.Context, fill func() error, mode string, versions map[string]string) (err error) {
+	if _, err := p.conn.ExecContext(ctx, fmt.Sprintf(`ATTACH %s AS %s`, quoteLiteral(p.tmp), snapshotAlias)); err != nil {
+		removeTmp(p.tmp)
+		return fmt.Errorf("publish snapshot: attach %s: %w", p.tmp, err)
+	}
+	attached := true
+	defer func() {
+		if attached {
+			_, _ = p.conn.ExecContext(context.WithoutCancel(ctx), `DETACH `+snapshotAlias)
+		}
+		if err != nil {
+			removeTmp(p.tmp)
+		}
+	}()
+	if err := fill(); err != nil {
+		return err
+	}
+	if err := p.writeInfo(ctx, mode, versions); err != nil {
+		return err
+	}
+	if _, err := p.conn.ExecContext(ctx, `DETACH `+snapshotAlias); err != nil {
+		return fmt.Errorf("publish snapshot: detach: %w", err)
+	}
+	attached = false
+	if _, err := os.Stat(p.tmp + ".wal"); err == nil {
+		return fmt.Errorf("publish snapshot: %s.wal left after checkpoint", p.tmp)
+	}
+	return nil
+}
+
+const (
+	snapshotInfoComment = `Copie en lecture seule de l''entrepôt pour les analystes : date de publication, traitement qui l''a publiée, tables copiées vides (exclues), ` +
+		`mode de publication (full : copie complète ; incremental : copie précédente dont seules les lignes recalculées par le dernier traitement ont été remplacées) ` +
+		`et empreinte du catalogue de l''entrepôt copié (tables, colonnes, vues, macros, commentaires).'`
+	snapshotTableComment = `Version de chaque table de modèle présente dans la copie des analystes (date de sa dernière construction par le traitement) : ` +
+		`la publication suivante laisse telles quelles les tables dont la version n''a pas changé et ne recopie que les lignes recalculées des autres.'`
+)
+
+// writeInfo (re)writes meta.analyst_snapshot and meta.analyst_snapshot_table.
+func (p *publication) writeInfo(ctx context.Context, mode string, versions map[string]string) error {
+	a := snapshotAlias
+	for _, q := range []string{
+		`CREATE SCHEMA IF NOT EXISTS ` + a + `.meta`,
+		`CREATE OR REPLACE TABLE ` + a + `.meta.analyst_snapshot (published_at TIMESTAMPTZ, job VARCHAR, source VARCHAR, excluded VARCHAR[], mode VARCHAR, catalog VARCHAR)`,
+		`COMMENT ON TABLE ` + a + `.meta.analyst_snapshot IS '` + snapshotInfoComment,
+		`CREATE OR REPLACE TABLE ` + a + `.meta.analyst_snapshot_table (table_name VARCHAR, version VARCHAR)`,
+		`COMMENT ON TABLE ` + a + `.meta.analyst_snapshot_table IS '` + snapshotTableComment,
+	} {
+		if _, err := p.conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("publish snapshot: %w", err)
+		}
+	}
+	if _, err := p.conn.ExecContext(ctx, `INSERT INTO `+a+`.meta.analyst_snapshot VALUES (?, ?, ?, ?, ?, ?)`,
+		p.o.Now(), p.o.Job, p.src, excludedList(p.excluded), mode, p.catalog); err != nil {
+		return fmt.Errorf("publish snapshot: %w", err)
+	}
+	if len(versions) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(versions))
+	for n := range versions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	args := make([]any, 0, 2*len(names))
+	b.WriteString(`INSERT INTO ` + a + `.meta.analyst_snapshot_table VALUES `)
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+		args = append(args, n, versions[n])
+	}
+	if _, err := p.conn.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("publish snapshot: %w", err)
+	}
+	return nil
+}
+
+// full copies the whole warehouse into a new <Path>.tmp.
+func (p *publication) full(ctx context.Context) (PublishResult, error) {
+	res := PublishResult{Mode: ModeFull}
+	versions := map[string]string{}
+	err := p.write(ctx, func() error {
+		if _, err := p.conn.ExecContext(ctx, fmt.Sprintf(`COPY FROM DATABASE %s TO %s (SCHEMA)`, quoteIdent(p.src), snapshotAlias)); err != nil {
+			return fmt.Errorf("publish snapshot: copy the schema: %w", err)
+		}
+		var pending []table
+		for _, t := range p.tables {
+			if p.isExcluded(t) {
+				res.Emptied++
+				continue
+			}
+			pending = append(pending, t)
+			if c, ok := p.change(t); ok && c.Version != "" {
+				versions[t.fullName()] = c.Version
+			}
+		}
+		// Foreign keys want referenced tables first: retry the failures while
+		// the copies make progress.
+		for len(pending) > 0 {
+			var failed []table
+			var lastErr error
+			for _, t := range pending {
+				n, err := p.copyWhole(ctx, t)
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					failed, lastErr = append(failed, t), err
+					continue
+				}
+				res.Rows += n
+				res.Tables++
+				res.Copied++
+			}
+			if len(failed) == len(pending) {
+				return lastErr
+			}
+			pending = failed
+		}
+		return applyDescriptions(ctx, p.conn, p.o.Descriptions)
+	}, ModeFull, versions)
+	return res, err
+}
+
+// copyWhole inserts every row of the warehouse's table t into the snapshot's.
+func (p *publication) copyWhole(ctx context.Context, t table) (int64, error) {
+	r, err := p.conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s SELECT * FROM %s`, t.in(snapshotAlias), t.in(p.src)))
+	if err != nil {
+		return 0, fmt.Errorf("publish snapshot: copy %s: %w", t.fullName(), err)
+	}
+	n, _ := r.RowsAffected()
+	return n, nil
+}
+
+// incremental updates a copy of the previous snapshot (see Publish). A
+// notIncremental error says why it cannot be; any other is a failure.
+func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
+	res := PublishResult{Mode: ModeIncremental}
+	if _, err := os.Stat(p.o.Path); errors.Is(err, fs.ErrNotExist) {
+		return res, notIncremental{"no previous snapshot"}
+	} else if err != nil {
+		return res, err
+	}
+	if _, err := os.Stat(p.o.Path + ".wal"); err == nil {
+		return res, notIncremental{"the previous snapshot has a WAL file"}
+	}
+	var fks int
+	if err := p.conn.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_constraints() WHERE database_name = ? AND constraint_type = 'FOREIGN KEY'`, p.src).Scan(&fks); err != nil {
+		return res, err
+	}
+	if fks > 0 {
+		return res, notIncremental{"the warehouse has foreign keys"}
+	}
+	if err := copyFile(ctx, p.o.Path, p.tmp); err != nil {
+		removeTmp(p.tmp)
+		return res, fmt.Errorf("copy the previous snapshot: %w", err)
+	}
+	versions := map[string]string{}
+	err := p.write(ctx, func() error {
+		var catalog, mode string
+		var excluded any
+		if err := p.conn.QueryRowContext(ctx, `SELECT catalog, mode, excluded FROM `+snapshotAlias+`.meta.analyst_snapshot`).Scan(&catalog, &mode, &excluded); err != nil {
+			return notIncremental{"the previous snapshot has no catalog fingerprint (" + err.Error() + ")"}
+		}
+		if catalog != p.catalog {
+			return notIncremental{"the warehouse's catalog (tables, columns, views, macros, comments, descriptions) or DuckDB changed since the previous snapshot"}
+		}
+		if prev := listOfStrings(excluded); strings.Join(prev, ",") != strings.Join(p.excluded, ",") {
+			return notIncremental{fmt.Sprintf("the excluded tables changed (analyst.exclude): %v, previously %v", p.excluded, prev)}
+		}
+		prev := map[string]string{}
+		rows, err := p.conn.QueryContext(ctx, `SELECT table_name, version FROM `+snapshotAlias+`.meta.analyst_snapshot_table`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var n, v string
+			if err := rows.Scan(&n, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			prev[strings.ToLower(n)] = v
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, t := range p.tables {
+			if p.isExcluded(t) {
+				// Never written by the chain of snapshots this one continues.
+				var n int64
+				if err := p.conn.QueryRowContext(ctx, `SELECT count(*) FROM `+t.in(snapshotAlias)).Scan(&n); err != nil {
+					return err
+				}
+				if n != 0 {
+					return fmt.Errorf("excluded table %s has %d rows in the previous snapshot", t.fullName(), n)
+				}
+				res.Emptied++
+				continue
+			}
+			res.Tables++
+			c, ok := p.change(t)
+			was, had := prev[strings.ToLower(t.fullName())]
+			check := false
+			switch {
+			case ok && had && c.Version != "" && was == c.Version:
+				res.Kept++
+				check = true
+			case ok && had && c.Base != "" && was == c.Base && c.Window != "":
+				n, err := p.replaceWindow(ctx, t, c)
+				if err != nil {
+					return err
+				}
+				res.Rows += n
+				res.Windowed++
+				check = true
+			default:
+				n, err := p.replaceWhole(ctx, t)
+				if err != nil {
+					return err
+				}
+				res.Rows += n
+				res.Copied++
+			}
+			if check {
+				same, err := p.sameCount(ctx, t)
+				if err != nil {
+					return err
+				}
+				if !same {
+					n, err := p.replaceWhole(ctx, t)
+					if err != nil {
+						return err
+					}
+					res.Rows += n
+					res.Repaired = append(res.Repaired, t.fullName())
+				}
+			}
+			if ok && c.Version != "" {
+				versions[t.fullName()] = c.Version
+			}
+		}
+		return nil
+	}, ModeIncremental, versions)
+	return res, err
+}
+
+// replaceWindow deletes the rows of t's window from the snapshot and
+// inserts the warehouse's.
+func (p *publication) replaceWindow(ctx context.Context, t table, c TableChange) (int64, error) {
+	if strings.TrimSpace(c.Setup) != "" {
+		if _, err := p.conn.ExecContext(ctx, c.Setup); err != nil {
+			return 0, fmt.Errorf("setup of the window of %s: %w", t.fullName(), err)
+		}
+	}
+	if _, err := p.conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, t.in(snapshotAlias), c.Window)); err != nil {
+		return 0, fmt.Errorf("delete the window of %s: %w", t.fullName(), err)
+	}
+	r, err := p.conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s SELECT * FROM %s WHERE %s`, t.in(snapshotAlias), t.in(p.src), c.Window))
+	if err != nil {
+		return 0, fmt.Errorf("copy the window of %s: %w", t.fullName(), err)
+	}
+	n, _ := r.RowsAffected()
+	return n, nil
+}
+
+// replaceWhole empties the snapshot's table and copies the warehouse's.
+func (p *publication) replaceWhole(ctx context.Context, t table) (int64, error) {
+	if _, err := p.conn.ExecContext(ctx, `DELETE FROM `+t.in(snapshotAlias)); err != nil {
+		return 0, fmt.Errorf("empty %s: %w", t.fullName(), err)
+	}
+	return p.copyWhole(ctx, t)
+}
+
+func (p *publication) sameCount(ctx context.Context, t table) (bool, error) {
+	var same bool
+	err := p.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT (SELECT count(*) FROM %s) = (SELECT count(*) FROM %s)`, t.in(snapshotAlias), t.in(p.src))).Scan(&same)
+	return same, err
+}
+
+// catalogFingerprint hashes what a full publication copies besides the rows:
+// the warehouse's schemas, tables (their DDL, columns, types, defaults,
+// comments), views, macros, sequences (not their counters), indexes and
+// types, the descriptions added where there is no comment, and the DuckDB
+// version and snapshot format that write the file.
+func catalogFingerprint(ctx context.Context, q queryer, database string, desc map[string]string) (string, error) {
+	h := sha256.New()
+	var version string
+	if err := q.QueryRowContext(ctx, `SELECT library_version FROM pragma_version()`).Scan(&version); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(h, "format %s\nduckdb %s\n", snapshotFormat, version)
+	rows, err := q.QueryContext(ctx, `
+		SELECT 'schema', schema_name, '', coalesce(comment, '') FROM duckdb_schemas() WHERE database_name = $1 AND NOT internal
+		UNION ALL
+		SELECT 'table', schema_name || '.' || table_name, coalesce(sql, ''), coalesce(comment, '') FROM duckdb_tables() WHERE database_name = $1 AND NOT temporary AND NOT internal
+		UNION ALL
+		SELECT 'column', schema_name || '.' || table_name || '.' || lpad(CAST(column_index AS VARCHAR), 5, '0'),
+			concat_ws(' ', column_name, data_type, is_nullable, column_default), coalesce(comment, '')
+		FROM duckdb_columns() WHERE database_name = $1 AND NOT internal
+		UNION ALL
+		SELECT 'view', schema_name || '.' || view_name, coalesce(sql, ''), coalesce(comment, '') FROM duckdb_views() WHERE database_name = $1 AND NOT internal AND NOT temporary
+		UNION ALL
+		SELECT 'macro', schema_name || '.' || function_name,
+			concat_ws(' ', function_type, CAST(parameters AS VARCHAR), CAST(parameter_types AS VARCHAR), macro_definition), coalesce(comment, '')
+		FROM duckdb_functions() WHERE database_name = $1 AND function_type IN ('macro', 'table_macro') AND NOT internal
+		UNION ALL
+		SELECT 'sequence', schema_name || '.' || sequence_name,
+			concat_ws(' ', start_value, min_value, max_value, increment_by, cycle), coalesce(comment, '')
+		FROM duckdb_sequences() WHERE database_name = $1 AND NOT temporary
+		UNION ALL
+		SELECT 'index', schema_name || '.' || index_name, coalesce(sql, ''), coalesce(comment, '') FROM duckdb_indexes() WHERE database_name = $1
+		UNION ALL
+		SELECT 'type', schema_name || '.' || type_name, coalesce(logical_type, ''), coalesce(comment, '') FROM duckdb_types() WHERE database_name = $1 AND NOT internal
+		ORDER BY 1, 2, 3, 4`, database)
+	if err != nil {
+		return "", fmt.Errorf("read the catalog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, name, def, comment string
+		if err := rows.Scan(&kind, &name, &def, &comment); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\n", kind, name, def, comment)
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	keys := make([]string, 0, len(desc))
+	for k := range desc {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "description\x00%s\x00%s\n", k, strings.TrimSpace(desc[k]))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// copyFile copies src to a new file dst (same permissions), a chunk at a
+// time so a cancellation stops it; between two *os.File, io.Copy uses
+// copy_file_range on Linux (no round trip through user space, a reflink
+// where the file system has them).
+func copyFile(ctx context.Context, src, dst string) (err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, st.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := io.CopyN(out, in, 256<<20)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func removeTmp(tmp string) error {
+	for _, f := range []string{tmp, tmp + ".wal"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("publish snapshot: remove leftover %s: %w", f, err)
+		}
+	}
+	return nil
 }
 
 // applyDescriptions comments the relations and columns of the copy that have
@@ -262,6 +709,13 @@ func applyDescriptions(ctx context.Context, conn *sql.Conn, desc map[string]stri
 
 type table struct{ schema, name string }
 
+func (t table) fullName() string { return t.schema + "." + t.name }
+
+// in is the table's quoted name in the catalog db.
+func (t table) in(db string) string {
+	return quoteIdent(db) + "." + quoteIdent(t.schema) + "." + quoteIdent(t.name)
+}
+
 func baseTables(ctx context.Context, q queryer, database string) ([]table, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT schema_name, table_name FROM duckdb_tables()
@@ -280,6 +734,18 @@ func baseTables(ctx context.Context, q queryer, database string) ([]table, error
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// listOfStrings reads a VARCHAR[] value.
+func listOfStrings(v any) []string {
+	var out []string
+	list, _ := v.([]any)
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // excludedList is a VARCHAR[] parameter (never NULL, so readers get a list).
