@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -68,7 +69,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() { db.Close() }()
 	got := func(level, code, indicator string) float64 {
 		t.Helper()
 		var v sql.NullFloat64
@@ -110,6 +111,142 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	check("coverage_rate "+top, got("commune", top, "coverage_rate"), want.communeCoverage(top), 1e-6)
+	db.Close()
+
+	// One new month (the monthly job): its files only, a run that
+	// recomputes its window, and the analyst snapshot published
+	// incrementally, equal to a full publication of the same warehouse.
+	nextAll, next := filepath.Join(dir, "demo-next-all"), filepath.Join(dir, "demo-next")
+	no := opt
+	no.Dir, no.To, no.Months = nextAll, "2026-11", opt.Months+1
+	ns, err := demo.Generate(context.Background(), no)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newFiles := 0
+	for _, rel := range ns.Files {
+		if !strings.Contains(rel, "_2026-11.") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(nextAll, filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(next, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		newFiles++
+	}
+	if newFiles < 3 {
+		t.Fatalf("only %d files for 2026-11", newFiles)
+	}
+	logs := captureStderr(t, func() { runCLI(t, "run", "--demo", "--warehouse", wh, next) })
+	line := logLine(logs, "analyst snapshot published")
+	if !strings.Contains(line, " mode=incremental ") || strings.Contains(line, " windowed=0 ") {
+		t.Errorf("the new month's snapshot was not published incrementally:\n%s", logs)
+	}
+	if !strings.Contains(logs, `msg=model model=mart.indicator mode=incremental`) {
+		t.Errorf("the new month's transform did not build mart.indicator incrementally:\n%s", logs)
+	}
+	t.Logf("%s", line)
+	full := filepath.Join(dir, "snapshot-full.duckdb")
+	t.Setenv("OBSERVATOIRE_SNAPSHOT", full)
+	runCLI(t, "snapshot", "--warehouse", wh)
+	// meta.run differs by construction: the run's own row is 'running' in
+	// the snapshot it published, and 'snapshot' recorded one more run.
+	for _, d := range compareSnapshots(t, filepath.Join(dir, "snapshot.duckdb"), full, "meta.analyst_snapshot", "meta.run") {
+		t.Error("incremental snapshot vs full: " + d)
+	}
+}
+
+// captureStderr runs fn with os.Stderr (where the commands log) sent to a
+// file, and returns what was written.
+func captureStderr(t *testing.T, fn func()) string {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stderr
+	os.Stderr = f
+	defer func() { os.Stderr = saved }()
+	fn()
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// logLine returns the log line with that message ("" when none).
+func logLine(logs, msg string) string {
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, `msg="`+msg+`"`) {
+			return l + " "
+		}
+	}
+	return ""
+}
+
+// compareSnapshots compares every table of two snapshot files (but skip):
+// EXCEPT ALL both ways and row counts.
+func compareSnapshots(t *testing.T, a, b string, skip ...string) []string {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(fmt.Sprintf(`ATTACH '%s' AS sa (READ_ONLY); ATTACH '%s' AS sb (READ_ONLY)`, a, b)); err != nil {
+		t.Fatal(err)
+	}
+	listTables := func(cat string) []string {
+		rows, err := db.Query(`SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = ? ORDER BY 1`, cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var n string
+			rows.Scan(&n)
+			out = append(out, n)
+		}
+		return out
+	}
+	ta, tb := listTables("sa"), listTables("sb")
+	var diffs []string
+	if strings.Join(ta, ",") != strings.Join(tb, ",") {
+		diffs = append(diffs, fmt.Sprintf("tables differ: %v vs %v", ta, tb))
+	}
+	skipped := map[string]bool{}
+	for _, s := range skip {
+		skipped[s] = true
+	}
+	compared := 0
+	for _, name := range ta {
+		if skipped[name] {
+			continue
+		}
+		var onlyA, onlyB, na, nb int64
+		q := fmt.Sprintf(`SELECT (SELECT count(*) FROM (FROM sa.%[1]s EXCEPT ALL FROM sb.%[1]s)), (SELECT count(*) FROM (FROM sb.%[1]s EXCEPT ALL FROM sa.%[1]s)),
+			(SELECT count(*) FROM sa.%[1]s), (SELECT count(*) FROM sb.%[1]s)`, name)
+		if err := db.QueryRow(q).Scan(&onlyA, &onlyB, &na, &nb); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if onlyA != 0 || onlyB != 0 || na != nb {
+			diffs = append(diffs, fmt.Sprintf("%s: %d rows only in the first, %d only in the second, %d vs %d rows", name, onlyA, onlyB, na, nb))
+		}
+		compared++
+	}
+	if compared < 10 {
+		diffs = append(diffs, fmt.Sprintf("only %d tables compared", compared))
+	}
+	return diffs
 }
 
 // TestEndToEndBadRows checks the accounting: every row read is either loaded

@@ -26,34 +26,77 @@ func init() {
 }
 
 // publishSnapshotAfterRun publishes the analyst snapshot once a transform or
-// a full run has succeeded (the run is marked ok only after it).
+// a full run has succeeded (the run is marked ok only after it):
+// incrementally when it can be, copying only what the run rebuilt.
 func publishSnapshotAfterRun(ctx context.Context, a *app, db *sql.DB, job string) error {
 	if job != "transform" && job != "run" {
 		return nil
 	}
-	_, err := a.publishSnapshot(ctx, db, job)
+	_, err := a.publishSnapshot(ctx, db, job, false)
 	return err
 }
 
 // publishSnapshot copies the warehouse into the analyst snapshot, adding the
-// model files' French descriptions where the warehouse has no comment.
-func (a *app) publishSnapshot(ctx context.Context, db *sql.DB, job string) (analyst.PublishResult, error) {
+// model files' French descriptions where the warehouse has no comment. The
+// model tables' versions (meta.model_state, through transform.TableStates)
+// let analyst.Publish copy only what changed since the previous snapshot;
+// full publishes everything anew (the versions are still recorded).
+func (a *app) publishSnapshot(ctx context.Context, db *sql.DB, job string, full bool) (analyst.PublishResult, error) {
 	exclude, err := analyst.ParsePatterns(a.cfg.Analyst.Exclude)
 	if err != nil {
 		return analyst.PublishResult{}, fmt.Errorf("analyst.exclude: %w", err)
+	}
+	var changes []analyst.TableChange
+	if states, err := transform.TableStates(ctx, db, a.cfg.Transform.AMUnder3Ratio); err != nil {
+		a.log.Warn("model table versions unavailable: the analyst snapshot is published in full", "err", err)
+	} else {
+		changes = snapshotChanges(states)
 	}
 	res, err := analyst.Publish(ctx, db, analyst.PublishOptions{
 		Path:         a.cfg.Analyst.Snapshot,
 		Exclude:      exclude,
 		Job:          job,
 		Descriptions: a.modelDescriptions(),
+		Changes:      changes,
+		Full:         full,
 	})
 	if err != nil {
 		return res, fmt.Errorf("publish the analyst snapshot: %w", err)
 	}
-	a.log.Info("analyst snapshot published", "path", res.Path, "tables", res.Tables, "emptied", res.Emptied,
-		"rows", res.Rows, "bytes", res.Bytes, "duration", res.Duration.Round(time.Millisecond))
+	if res.Fallback != nil {
+		a.log.Warn("incremental analyst snapshot failed: published in full instead", "err", res.Fallback)
+	}
+	if len(res.Repaired) > 0 {
+		a.log.Warn("analyst snapshot: tables changed outside their recorded version were copied whole", "tables", strings.Join(res.Repaired, ","))
+	}
+	args := []any{"path", res.Path, "mode", res.Mode, "tables", res.Tables, "copied", res.Copied, "windowed", res.Windowed, "kept", res.Kept,
+		"emptied", res.Emptied, "rows", res.Rows, "bytes", res.Bytes, "duration", res.Duration.Round(time.Millisecond)}
+	if res.Reason != "" && res.Fallback == nil {
+		args = append(args, "why", res.Reason)
+	}
+	a.log.Info("analyst snapshot published", args...)
 	return res, nil
+}
+
+// snapshotChanges turns the model tables' states into the snapshot's table
+// versions: a table's version is its last successful build's time; after an
+// incremental build, its window applies on top of the version before it.
+func snapshotChanges(states []transform.TableState) []analyst.TableChange {
+	version := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format("2006-01-02 15:04:05.000000")
+	}
+	changes := make([]analyst.TableChange, 0, len(states))
+	for _, s := range states {
+		c := analyst.TableChange{Table: s.Table, Version: version(s.BuiltAt), Base: version(s.PrevBuiltAt)}
+		if s.Mode == "incremental" && c.Base != "" {
+			c.Window, c.Setup = s.Window, s.SessionSQL
+		}
+		changes = append(changes, c)
+	}
+	return changes
 }
 
 // modelDescriptions are the descriptions of the SQL models' headers, keyed
@@ -84,9 +127,12 @@ func newSnapshotCmd(a *app) *cobra.Command {
 		Short: "Publish the analysts' read-only snapshot of the warehouse now",
 		Long: `snapshot copies the warehouse into the read-only snapshot that 'observatoire sql',
 'schema' and 'export' read (analyst.snapshot). Every successful 'transform' and
-'run' does it on its own; this command is for a first snapshot of an existing
-warehouse, or after changing analyst.exclude. It takes the writer lock like any
-pipeline step, and is recorded in the run history.`,
+'run' does it on its own, incrementally when it can (only the tables and months
+the run rebuilt are copied); this command is for a first snapshot of an existing
+warehouse, after changing analyst.exclude, or to rebuild the snapshot from
+scratch: it always makes a full copy, a new file that owes nothing to the
+previous snapshot (the next incremental publications start from it). It takes
+the writer lock like any pipeline step, and is recorded in the run history.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := a.openWriter(cmd.Context())
@@ -95,7 +141,7 @@ pipeline step, and is recorded in the run history.`,
 			}
 			defer db.Close()
 			return a.recordRun(cmd.Context(), db, "snapshot", "", func(run *warehouse.Run) error {
-				res, err := a.publishSnapshot(cmd.Context(), db, "snapshot")
+				res, err := a.publishSnapshot(cmd.Context(), db, "snapshot", true)
 				run.RowsOut = res.Rows
 				if err == nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "snapshot: %s (%d tables, %d copied empty, %d rows, %.1f MB)\n",

@@ -548,7 +548,8 @@ func (p *publication) sameCount(ctx context.Context, t table) (bool, error) {
 
 // catalogFingerprint hashes what a full publication copies besides the rows:
 // the warehouse's schemas, tables (their DDL, columns, types, defaults,
-// comments), views, macros, sequences (not their counters), indexes and
+// comments), views, macros, sequences (not their counters, nor their start,
+// which DuckDB moves to the counter when it reopens a file), indexes and
 // types, the descriptions added where there is no comment, and the DuckDB
 // version and snapshot format that write the file.
 func catalogFingerprint(ctx context.Context, q queryer, database string, desc map[string]string) (string, error) {
@@ -574,7 +575,7 @@ func catalogFingerprint(ctx context.Context, q queryer, database string, desc ma
 		FROM duckdb_functions() WHERE database_name = $1 AND function_type IN ('macro', 'table_macro') AND NOT internal
 		UNION ALL
 		SELECT 'sequence', schema_name || '.' || sequence_name,
-			concat_ws(' ', start_value, min_value, max_value, increment_by, cycle), coalesce(comment, '')
+			concat_ws(' ', min_value, max_value, increment_by, cycle), coalesce(comment, '')
 		FROM duckdb_sequences() WHERE database_name = $1 AND NOT temporary
 		UNION ALL
 		SELECT 'index', schema_name || '.' || index_name, coalesce(sql, ''), coalesce(comment, '') FROM duckdb_indexes() WHERE database_name = $1
