@@ -59,6 +59,7 @@ func (a *app) publishSnapshot(ctx context.Context, db *sql.DB, job string, full 
 		Descriptions: a.modelDescriptions(),
 		Changes:      changes,
 		Full:         full,
+		Log:          a.log,
 	})
 	if err != nil {
 		return res, fmt.Errorf("publish the analyst snapshot: %w", err)

@@ -132,9 +132,25 @@ func fileHash(t *testing.T, name string) [32]byte {
 }
 
 // TestPublishIncremental follows a snapshot through a sequence of pipeline
-// runs and checks, after each, which mode ran and that the snapshot holds
-// exactly what a full publication of the same warehouse holds.
+// runs and checks, after each, which mode ran, what became of each table,
+// and that the snapshot holds exactly what a full publication of the same
+// warehouse holds: as published (small tables rewritten whole are first
+// compared with the previous snapshot's), and with every table too big to
+// be compared.
 func TestPublishIncremental(t *testing.T) {
+	for _, compare := range []bool{true, false} {
+		t.Run(fmt.Sprintf("compare=%v", compare), func(t *testing.T) {
+			if !compare {
+				saved := compareLimit
+				compareLimit = -1
+				t.Cleanup(func() { compareLimit = saved })
+			}
+			testPublishIncremental(t, compare)
+		})
+	}
+}
+
+func testPublishIncremental(t *testing.T, compare bool) {
 	dir := t.TempDir()
 	db, _ := newWarehouse(t, dir)
 	ctx := context.Background()
@@ -172,6 +188,20 @@ func TestPublishIncremental(t *testing.T) {
 		checkSameAsFull(t, db, snap, o)
 		return res
 	}
+	// expect checks what became of the 5 tables (mart.indicator,
+	// mart.indicator_catalog, meta.run, ref.territory,
+	// ref.commune_territory), without and with the comparison.
+	type tally struct{ copied, windowed, kept int }
+	expect := func(name string, res PublishResult, without, with tally) {
+		t.Helper()
+		want := without
+		if compare {
+			want = with
+		}
+		if got := (tally{res.Copied, res.Windowed, res.Kept}); got != want || res.Copied+res.Windowed+res.Kept != res.Tables {
+			t.Errorf("%s: copied, windowed, kept = %v, want %v: %+v", name, got, want, res)
+		}
+	}
 	count := func(s *Session, q string) string {
 		t.Helper()
 		return queryStrings(t, s.Conn(), q)[0][0]
@@ -193,7 +223,8 @@ func TestPublishIncremental(t *testing.T) {
 	}
 	v = version{indicator: "i2", indicatorBase: "i1", window: testWindow, setup: windowSetup("2025-07-01"), catalog: "c1"}
 	res = publish("window", opts(v), ModeIncremental)
-	if res.Windowed != 1 || res.Kept != 1 || res.Copied != res.Tables-2 || res.Emptied != 2 || len(res.Repaired) != 0 {
+	expect("window", res, tally{3, 1, 1}, tally{1, 1, 3}) // meta.run has a new row
+	if res.Emptied != 2 || len(res.Repaired) != 0 {
 		t.Errorf("window: %+v", res)
 	}
 	// A session open on the previous snapshot keeps reading it; a new one
@@ -217,9 +248,7 @@ func TestPublishIncremental(t *testing.T) {
 
 	// 3. A run with nothing new: every versioned table is left as it was.
 	res = publish("nothing new", opts(v), ModeIncremental)
-	if res.Windowed != 0 || res.Kept != 2 {
-		t.Errorf("nothing new: %+v", res)
-	}
+	expect("nothing new", res, tally{3, 0, 2}, tally{0, 0, 5})
 
 	// 4. The catalog table rebuilt whole, mart.indicator fresh.
 	if _, err := db.Exec(`UPDATE mart.indicator_catalog SET label = label || ' (révisé)' WHERE indicator = 'am_active'`); err != nil {
@@ -227,9 +256,7 @@ func TestPublishIncremental(t *testing.T) {
 	}
 	v = version{indicator: "i2", indicatorBase: "i1", catalog: "c2", catalogBase: "c1"} // i2's window is not given again: kept anyway
 	res = publish("rebuilt whole", opts(v), ModeIncremental)
-	if res.Windowed != 0 || res.Kept != 1 || res.Copied != res.Tables-1 {
-		t.Errorf("rebuilt whole: %+v", res)
-	}
+	expect("rebuilt whole", res, tally{4, 0, 1}, tally{1, 0, 4})
 
 	// 5. A run that was not published (its report failed, say) rebuilt a
 	// window from 2024; the next one rebuilds a window from 2025-07. The
@@ -239,9 +266,7 @@ func TestPublishIncremental(t *testing.T) {
 	rewriteWindow(t, db, "2025-07-01", 100)
 	v = version{indicator: "i4", indicatorBase: "i3", window: testWindow, setup: windowSetup("2025-07-01"), catalog: "c2", catalogBase: "c1"}
 	res = publish("unpublished run in between", opts(v), ModeIncremental)
-	if res.Windowed != 0 || res.Kept != 1 || res.Copied != res.Tables-1 {
-		t.Errorf("unpublished run in between: %+v", res)
-	}
+	expect("unpublished run in between", res, tally{4, 0, 1}, tally{1, 0, 4})
 
 	// 6. A table changed behind its version's back: its row count gives it
 	// away, and it is copied whole.
@@ -261,7 +286,8 @@ func TestPublishIncremental(t *testing.T) {
 		t.Errorf("exclusions changed: %+v", res)
 	}
 	res = publish("same exclusions", o, ModeIncremental)
-	if res.Emptied != 3 || res.Kept != 2 {
+	expect("same exclusions", res, tally{2, 0, 2}, tally{0, 0, 4})
+	if res.Emptied != 3 {
 		t.Errorf("same exclusions: %+v", res)
 	}
 	res = publish("exclusions back", opts(v), ModeFull)
@@ -304,9 +330,8 @@ func TestPublishIncremental(t *testing.T) {
 	if res = publish("no versions", o, ModeFull); res.Reason != "no table versions given" {
 		t.Errorf("no versions: %+v", res)
 	}
-	if res = publish("after no versions", opts(v), ModeIncremental); res.Kept != 0 || res.Copied != res.Tables {
-		t.Errorf("after a snapshot without versions: %+v", res)
-	}
+	res = publish("after no versions", opts(v), ModeIncremental)
+	expect("after a snapshot without versions", res, tally{5, 0, 0}, tally{0, 0, 5})
 
 	// 10. A snapshot of the previous format (no fingerprint): full.
 	if _, err := db.Exec(fmt.Sprintf(`ATTACH %s AS old_snap; ALTER TABLE old_snap.meta.analyst_snapshot DROP COLUMN catalog; DETACH old_snap`, quoteLiteral(snap))); err != nil {
@@ -372,5 +397,38 @@ func TestPublishCancelled(t *testing.T) {
 	o.Changes[0].Setup = windowSetup("2025-07-01")
 	if res, err = Publish(context.Background(), db, o); err != nil || res.Mode != ModeIncremental || res.Windowed != 1 {
 		t.Errorf("after the cancellation: %+v %v", res, err)
+	}
+}
+
+// A small table rewritten whole is compared with the previous snapshot's
+// before being copied: -0.0 and 0.0 compare equal, but the snapshot must
+// have the warehouse's values exactly.
+func TestPublishComparesExactly(t *testing.T) {
+	dir := t.TempDir()
+	db, _ := newWarehouse(t, dir)
+	snap := filepath.Join(dir, "snapshot.duckdb")
+	if _, err := db.Exec(`CREATE TABLE ref.zero AS SELECT 0.0::DOUBLE AS x, [0.0::DOUBLE] AS l, 'a' AS s`); err != nil {
+		t.Fatal(err)
+	}
+	o := PublishOptions{Path: snap, Job: "run", Changes: []TableChange{}}
+	if _, err := Publish(context.Background(), db, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DELETE FROM ref.zero; INSERT INTO ref.zero SELECT '-0.0'::DOUBLE, [0.0::DOUBLE], 'a'`, `DELETE FROM ref.zero; INSERT INTO ref.zero SELECT 0.0::DOUBLE, ['-0.0'::DOUBLE], 'a'`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Publish(context.Background(), db, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Mode != ModeIncremental || res.Copied != 1 {
+			t.Errorf("%s: %+v", q, res)
+		}
+		s := openSession(t, snap, 10*time.Second)
+		want := queryStrings(t, db, `SELECT CAST(x AS VARCHAR), CAST(l AS VARCHAR) FROM ref.zero`)
+		if got := queryStrings(t, s.Conn(), `SELECT CAST(x AS VARCHAR), CAST(l AS VARCHAR) FROM ref.zero`); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: the snapshot has %v, the warehouse %v", q, got, want)
+		}
 	}
 }

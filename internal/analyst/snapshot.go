@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -34,6 +35,9 @@ type PublishOptions struct {
 	// recorded, so the next publication can be incremental).
 	Full bool
 	Now  func() time.Time
+	// Log receives a debug line per step (table copied, window replaced,
+	// checkpoint...) with its duration; nil = none.
+	Log *slog.Logger
 }
 
 // TableChange is the version of one warehouse table and what its last
@@ -151,6 +155,9 @@ func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResu
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	if o.Path == "" {
 		return res, errors.New("publish snapshot: no snapshot path (analyst.snapshot)")
 	}
@@ -183,9 +190,11 @@ func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResu
 	for _, c := range o.Changes {
 		p.changes[strings.ToLower(strings.TrimSpace(c.Table))] = c
 	}
+	t0 := time.Now()
 	if p.catalog, err = catalogFingerprint(ctx, conn, p.src, o.Descriptions); err != nil {
 		return res, fmt.Errorf("publish snapshot: %w", err)
 	}
+	p.debug("catalog fingerprint", t0)
 
 	var reason string
 	switch {
@@ -216,6 +225,7 @@ func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResu
 		res.Reason, res.Fallback = reason, fallback
 	}
 
+	t0 = time.Now()
 	if err := syncFile(tmp); err != nil {
 		removeTmp(tmp)
 		return res, err
@@ -225,6 +235,7 @@ func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResu
 		return res, fmt.Errorf("publish snapshot: %w", err)
 	}
 	syncDir(filepath.Dir(o.Path))
+	p.debug("fsync and rename", t0)
 	res.Path = o.Path
 	if st, err := os.Stat(o.Path); err == nil {
 		res.Bytes = st.Size()
@@ -250,6 +261,10 @@ type publication struct {
 type notIncremental struct{ reason string }
 
 func (e notIncremental) Error() string { return e.reason }
+
+func (p *publication) debug(step string, t0 time.Time, args ...any) {
+	p.o.Log.Debug("snapshot step", append([]any{"step", step, "ms", time.Since(t0).Milliseconds()}, args...)...)
+}
 
 func (p *publication) change(t table) (TableChange, bool) {
 	c, ok := p.changes[strings.ToLower(t.fullName())]
@@ -283,10 +298,12 @@ func (p *publication) write(ctx context.Context, fill func() error, mode string,
 	if err := p.writeInfo(ctx, mode, versions); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	if _, err := p.conn.ExecContext(ctx, `DETACH `+snapshotAlias); err != nil {
 		return fmt.Errorf("publish snapshot: detach: %w", err)
 	}
 	attached = false
+	p.debug("detach (checkpoint)", t0)
 	if _, err := os.Stat(p.tmp + ".wal"); err == nil {
 		return fmt.Errorf("publish snapshot: %s.wal left after checkpoint", p.tmp)
 	}
@@ -348,9 +365,11 @@ func (p *publication) full(ctx context.Context) (PublishResult, error) {
 	res := PublishResult{Mode: ModeFull}
 	versions := map[string]string{}
 	err := p.write(ctx, func() error {
+		t0 := time.Now()
 		if _, err := p.conn.ExecContext(ctx, fmt.Sprintf(`COPY FROM DATABASE %s TO %s (SCHEMA)`, quoteIdent(p.src), snapshotAlias)); err != nil {
 			return fmt.Errorf("publish snapshot: copy the schema: %w", err)
 		}
+		p.debug("copy the schema", t0)
 		var pending []table
 		for _, t := range p.tables {
 			if p.isExcluded(t) {
@@ -368,6 +387,7 @@ func (p *publication) full(ctx context.Context) (PublishResult, error) {
 			var failed []table
 			var lastErr error
 			for _, t := range pending {
+				t0 := time.Now()
 				n, err := p.copyWhole(ctx, t)
 				if err != nil {
 					if ctx.Err() != nil {
@@ -379,6 +399,7 @@ func (p *publication) full(ctx context.Context) (PublishResult, error) {
 				res.Rows += n
 				res.Tables++
 				res.Copied++
+				p.debug("copy", t0, "table", t.fullName(), "rows", n)
 			}
 			if len(failed) == len(pending) {
 				return lastErr
@@ -419,10 +440,12 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 	if fks > 0 {
 		return res, notIncremental{"the warehouse has foreign keys"}
 	}
+	t0 := time.Now()
 	if err := copyFile(ctx, p.o.Path, p.tmp); err != nil {
 		removeTmp(p.tmp)
 		return res, fmt.Errorf("copy the previous snapshot: %w", err)
 	}
+	p.debug("copy the previous snapshot", t0)
 	versions := map[string]string{}
 	err := p.write(ctx, func() error {
 		var catalog, mode string
@@ -453,6 +476,13 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// The plan: what becomes of each table.
+		type step struct {
+			t      table
+			action string // keep, window, whole
+			c      TableChange
+		}
+		var plan []step
 		for _, t := range p.tables {
 			if p.isExcluded(t) {
 				// Never written by the chain of snapshots this one continues.
@@ -469,43 +499,107 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 			res.Tables++
 			c, ok := p.change(t)
 			was, had := prev[strings.ToLower(t.fullName())]
-			check := false
+			st := step{t: t, c: c, action: "whole"}
 			switch {
 			case ok && had && c.Version != "" && was == c.Version:
-				res.Kept++
-				check = true
+				st.action = "keep"
 			case ok && had && c.Base != "" && was == c.Base && c.Window != "":
-				n, err := p.replaceWindow(ctx, t, c)
+				st.action = "window"
+			case t.rows <= compareLimit:
+				// Small tables rebuilt whole (ref, meta, the models that are
+				// not incremental) most often have the same rows: reading
+				// both is cheaper than rewriting (and re-indexing) them.
+				t0 := time.Now()
+				same, err := p.sameRows(ctx, t)
 				if err != nil {
 					return err
 				}
-				res.Rows += n
+				p.debug("compare", t0, "table", t.fullName(), "same", same)
+				if same {
+					st.action = "same"
+				}
+			}
+			switch st.action {
+			case "keep", "same":
+				res.Kept++
+			case "window":
 				res.Windowed++
-				check = true
 			default:
-				n, err := p.replaceWhole(ctx, t)
-				if err != nil {
-					return err
-				}
-				res.Rows += n
 				res.Copied++
 			}
-			if check {
-				same, err := p.sameCount(ctx, t)
+			plan = append(plan, st)
+			if ok && c.Version != "" {
+				versions[t.fullName()] = c.Version
+			}
+		}
+		// Every deletion first, then a checkpoint, then every insertion: the
+		// new rows go into the blocks the deleted ones freed (the file does
+		// not grow by what is rewritten), and a table with a primary key is
+		// refilled without the deleted keys still in its index (much
+		// slower).
+		for _, st := range plan {
+			t0 := time.Now()
+			switch st.action {
+			case "window":
+				if err := p.setup(ctx, st.t, st.c); err != nil {
+					return err
+				}
+				if _, err := p.conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, st.t.in(snapshotAlias), st.c.Window)); err != nil {
+					return fmt.Errorf("delete the window of %s: %w", st.t.fullName(), err)
+				}
+			case "whole":
+				if _, err := p.conn.ExecContext(ctx, `DELETE FROM `+st.t.in(snapshotAlias)); err != nil {
+					return fmt.Errorf("empty %s: %w", st.t.fullName(), err)
+				}
+			default:
+				continue
+			}
+			p.debug("delete", t0, "table", st.t.fullName(), "action", st.action)
+		}
+		t0 := time.Now()
+		if _, err := p.conn.ExecContext(ctx, `CHECKPOINT `+snapshotAlias); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		p.debug("checkpoint after the deletions", t0)
+		for _, st := range plan {
+			t0 := time.Now()
+			var n int64
+			var err error
+			switch st.action {
+			case "window":
+				if err := p.setup(ctx, st.t, st.c); err != nil {
+					return err
+				}
+				n, err = p.insert(ctx, st.t, st.c.Window)
+			case "whole":
+				n, err = p.insert(ctx, st.t, "")
+			}
+			if err != nil {
+				return err
+			}
+			res.Rows += n
+			if st.action == "window" || st.action == "whole" {
+				p.debug("insert", t0, "table", st.t.fullName(), "action", st.action, "rows", n)
+			}
+			if st.action == "whole" || st.action == "same" {
+				continue
+			}
+			t0 = time.Now()
+			same, err := p.sameCount(ctx, st.t)
+			if err != nil {
+				return err
+			}
+			p.debug("row count check", t0, "table", st.t.fullName())
+			if !same {
+				if _, err := p.conn.ExecContext(ctx, `DELETE FROM `+st.t.in(snapshotAlias)); err != nil {
+					return fmt.Errorf("empty %s: %w", st.t.fullName(), err)
+				}
+				n, err := p.insert(ctx, st.t, "")
 				if err != nil {
 					return err
 				}
-				if !same {
-					n, err := p.replaceWhole(ctx, t)
-					if err != nil {
-						return err
-					}
-					res.Rows += n
-					res.Repaired = append(res.Repaired, t.fullName())
-				}
-			}
-			if ok && c.Version != "" {
-				versions[t.fullName()] = c.Version
+				res.Rows += n
+				res.Repaired = append(res.Repaired, st.t.fullName())
 			}
 		}
 		return nil
@@ -513,18 +607,24 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 	return res, err
 }
 
-// replaceWindow deletes the rows of t's window from the snapshot and
-// inserts the warehouse's.
-func (p *publication) replaceWindow(ctx context.Context, t table, c TableChange) (int64, error) {
-	if strings.TrimSpace(c.Setup) != "" {
-		if _, err := p.conn.ExecContext(ctx, c.Setup); err != nil {
-			return 0, fmt.Errorf("setup of the window of %s: %w", t.fullName(), err)
-		}
+// setup runs the statements the window of t needs.
+func (p *publication) setup(ctx context.Context, t table, c TableChange) error {
+	if strings.TrimSpace(c.Setup) == "" {
+		return nil
 	}
-	if _, err := p.conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, t.in(snapshotAlias), c.Window)); err != nil {
-		return 0, fmt.Errorf("delete the window of %s: %w", t.fullName(), err)
+	if _, err := p.conn.ExecContext(ctx, c.Setup); err != nil {
+		return fmt.Errorf("setup of the window of %s: %w", t.fullName(), err)
 	}
-	r, err := p.conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s SELECT * FROM %s WHERE %s`, t.in(snapshotAlias), t.in(p.src), c.Window))
+	return nil
+}
+
+// insert copies the rows of the warehouse's table t matching where (all
+// when empty) into the snapshot's.
+func (p *publication) insert(ctx context.Context, t table, where string) (int64, error) {
+	if where == "" {
+		return p.copyWhole(ctx, t)
+	}
+	r, err := p.conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s SELECT * FROM %s WHERE %s`, t.in(snapshotAlias), t.in(p.src), where))
 	if err != nil {
 		return 0, fmt.Errorf("copy the window of %s: %w", t.fullName(), err)
 	}
@@ -532,12 +632,45 @@ func (p *publication) replaceWindow(ctx context.Context, t table, c TableChange)
 	return n, nil
 }
 
-// replaceWhole empties the snapshot's table and copies the warehouse's.
-func (p *publication) replaceWhole(ctx context.Context, t table) (int64, error) {
-	if _, err := p.conn.ExecContext(ctx, `DELETE FROM `+t.in(snapshotAlias)); err != nil {
-		return 0, fmt.Errorf("empty %s: %w", t.fullName(), err)
+// compareLimit is the size (rows, DuckDB's estimate) up to which a table
+// to be copied whole is first compared with the previous snapshot's.
+var compareLimit int64 = 1_000_000
+
+// sameRows says whether the snapshot's table t has exactly the rows of the
+// warehouse's: the same multiset of rows (EXCEPT ALL both ways). Floating
+// point columns are compared by their text as well, so that values equal
+// but not identical (0.0 and -0.0) count as different.
+func (p *publication) sameRows(ctx context.Context, t table) (bool, error) {
+	rows, err := p.conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE database_name = ? AND schema_name = ? AND table_name = ? ORDER BY column_index`, p.src, t.schema, t.name)
+	if err != nil {
+		return false, err
 	}
-	return p.copyWhole(ctx, t)
+	var text []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			rows.Close()
+			return false, err
+		}
+		if strings.Contains(typ, "DOUBLE") || strings.Contains(typ, "FLOAT") || strings.Contains(typ, "REAL") {
+			text = append(text, ", CAST(x."+quoteIdent(name)+" AS VARCHAR)")
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	cols := "x.*" + strings.Join(text, "")
+	var diff int64
+	err = p.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT
+		(SELECT count(*) FROM (SELECT %[3]s FROM %[1]s x EXCEPT ALL SELECT %[3]s FROM %[2]s x)) +
+		(SELECT count(*) FROM (SELECT %[3]s FROM %[2]s x EXCEPT ALL SELECT %[3]s FROM %[1]s x))`,
+		t.in(snapshotAlias), t.in(p.src), cols)).Scan(&diff)
+	if err != nil {
+		return false, fmt.Errorf("compare %s: %w", t.fullName(), err)
+	}
+	return diff == 0, nil
 }
 
 func (p *publication) sameCount(ctx context.Context, t table) (bool, error) {
@@ -708,7 +841,10 @@ func applyDescriptions(ctx context.Context, conn *sql.Conn, desc map[string]stri
 	return nil
 }
 
-type table struct{ schema, name string }
+type table struct {
+	schema, name string
+	rows         int64 // DuckDB's estimate
+}
 
 func (t table) fullName() string { return t.schema + "." + t.name }
 
@@ -719,7 +855,7 @@ func (t table) in(db string) string {
 
 func baseTables(ctx context.Context, q queryer, database string) ([]table, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT schema_name, table_name FROM duckdb_tables()
+		SELECT schema_name, table_name, coalesce(estimated_size, 0) FROM duckdb_tables()
 		WHERE database_name = ? AND NOT temporary AND NOT internal
 		ORDER BY schema_name, table_name`, database)
 	if err != nil {
@@ -729,7 +865,7 @@ func baseTables(ctx context.Context, q queryer, database string) ([]table, error
 	var out []table
 	for rows.Next() {
 		var t table
-		if err := rows.Scan(&t.schema, &t.name); err != nil {
+		if err := rows.Scan(&t.schema, &t.name, &t.rows); err != nil {
 			return nil, err
 		}
 		out = append(out, t)
