@@ -337,7 +337,7 @@ func testPublishIncremental(t *testing.T, compare bool) {
 	if _, err := db.Exec(fmt.Sprintf(`ATTACH %s AS old_snap; ALTER TABLE old_snap.meta.analyst_snapshot DROP COLUMN catalog; DETACH old_snap`, quoteLiteral(snap))); err != nil {
 		t.Fatal(err)
 	}
-	if res = publish("previous format", opts(v), ModeFull); !strings.Contains(res.Reason, "no catalog fingerprint") {
+	if res = publish("previous format", opts(v), ModeFull); !strings.Contains(res.Reason, "older format") {
 		t.Errorf("previous format: %+v", res)
 	}
 
@@ -431,4 +431,51 @@ func TestPublishComparesExactly(t *testing.T) {
 			t.Errorf("%s: the snapshot has %v, the warehouse %v", q, got, want)
 		}
 	}
+}
+
+// The file grows with the room deleted rows leave: past maxGrowth times its
+// size after the last full publication, the next one is full.
+func TestPublishGrowthBound(t *testing.T) {
+	saved, savedMin := maxGrowth, minGrowth
+	maxGrowth, minGrowth = 1.2, 0
+	t.Cleanup(func() { maxGrowth, minGrowth = saved, savedMin })
+	dir := t.TempDir()
+	db, _ := newWarehouse(t, dir)
+	snap := filepath.Join(dir, "snapshot.duckdb")
+	excl, _ := ParsePatterns(DefaultExclude)
+	change := func(v, base string) PublishOptions {
+		return PublishOptions{Path: snap, Exclude: excl, Job: "transform", Changes: []TableChange{
+			{Table: "mart.indicator", Version: v, Base: base, Window: testWindow, Setup: windowSetup("2025-07-01")}}}
+	}
+	publish := func(o PublishOptions, mode string) PublishResult {
+		t.Helper()
+		res, err := Publish(context.Background(), db, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Mode != mode {
+			t.Fatalf("mode %s (%s), want %s", res.Mode, res.Reason, mode)
+		}
+		return res
+	}
+	full := publish(change("i1", ""), ModeFull)
+	// A window much bigger than the table was.
+	if _, err := db.Exec(`INSERT INTO mart.indicator (level, code, period_kind, period, period_start, indicator, value, n)
+		SELECT 'commune', 'C' || i, 'month', '2025-12', DATE '2025-12-01', 'am_active', i, i FROM range(300000) r(i)`); err != nil {
+		t.Fatal(err)
+	}
+	inc := publish(change("i2", "i1"), ModeIncremental)
+	if inc.Windowed != 1 || float64(inc.Bytes) <= 1.2*float64(full.Bytes) {
+		t.Fatalf("the test needs the file to grow: %d -> %d bytes", full.Bytes, inc.Bytes)
+	}
+	s := openSession(t, snap, 10*time.Second)
+	if got := queryStrings(t, s.Conn(), `SELECT full_bytes FROM meta.analyst_snapshot`); got[0][0] != fmt.Sprint(full.Bytes) {
+		t.Errorf("full_bytes = %v, want %d", got, full.Bytes)
+	}
+	res := publish(change("i2", "i1"), ModeFull)
+	if !strings.Contains(res.Reason, "grew") {
+		t.Errorf("reason: %s", res.Reason)
+	}
+	checkSameAsFull(t, db, snap, change("i2", "i1"))
+	publish(change("i2", "i1"), ModeIncremental)
 }

@@ -254,6 +254,10 @@ type publication struct {
 	excluded []string               // schema.table copied empty, in tables' order
 	changes  map[string]TableChange // by lower-case schema.table
 	catalog  string                 // fingerprint of the warehouse's catalog
+	// fullBytes is the size of the file after the last full publication
+	// of the chain an incremental one continues (NULL for a full one: the
+	// next publication reads the file's size).
+	fullBytes any
 }
 
 // notIncremental is why a publication cannot be incremental (an expected
@@ -323,7 +327,7 @@ func (p *publication) writeInfo(ctx context.Context, mode string, versions map[s
 	a := snapshotAlias
 	for _, q := range []string{
 		`CREATE SCHEMA IF NOT EXISTS ` + a + `.meta`,
-		`CREATE OR REPLACE TABLE ` + a + `.meta.analyst_snapshot (published_at TIMESTAMPTZ, job VARCHAR, source VARCHAR, excluded VARCHAR[], mode VARCHAR, catalog VARCHAR)`,
+		`CREATE OR REPLACE TABLE ` + a + `.meta.analyst_snapshot (published_at TIMESTAMPTZ, job VARCHAR, source VARCHAR, excluded VARCHAR[], mode VARCHAR, catalog VARCHAR, full_bytes BIGINT)`,
 		`COMMENT ON TABLE ` + a + `.meta.analyst_snapshot IS '` + snapshotInfoComment,
 		`CREATE OR REPLACE TABLE ` + a + `.meta.analyst_snapshot_table (table_name VARCHAR, version VARCHAR)`,
 		`COMMENT ON TABLE ` + a + `.meta.analyst_snapshot_table IS '` + snapshotTableComment,
@@ -332,8 +336,12 @@ func (p *publication) writeInfo(ctx context.Context, mode string, versions map[s
 			return fmt.Errorf("publish snapshot: %w", err)
 		}
 	}
-	if _, err := p.conn.ExecContext(ctx, `INSERT INTO `+a+`.meta.analyst_snapshot VALUES (?, ?, ?, ?, ?, ?)`,
-		p.o.Now(), p.o.Job, p.src, excludedList(p.excluded), mode, p.catalog); err != nil {
+	var fullBytes any
+	if mode == ModeIncremental {
+		fullBytes = p.fullBytes
+	}
+	if _, err := p.conn.ExecContext(ctx, `INSERT INTO `+a+`.meta.analyst_snapshot VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		p.o.Now(), p.o.Job, p.src, excludedList(p.excluded), mode, p.catalog, fullBytes); err != nil {
 		return fmt.Errorf("publish snapshot: %w", err)
 	}
 	if len(versions) == 0 {
@@ -425,7 +433,8 @@ func (p *publication) copyWhole(ctx context.Context, t table) (int64, error) {
 // notIncremental error says why it cannot be; any other is a failure.
 func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 	res := PublishResult{Mode: ModeIncremental}
-	if _, err := os.Stat(p.o.Path); errors.Is(err, fs.ErrNotExist) {
+	prevInfo, err := os.Stat(p.o.Path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return res, notIncremental{"no previous snapshot"}
 	} else if err != nil {
 		return res, err
@@ -447,11 +456,24 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 	}
 	p.debug("copy the previous snapshot", t0)
 	versions := map[string]string{}
-	err := p.write(ctx, func() error {
+	err = p.write(ctx, func() error {
 		var catalog, mode string
 		var excluded any
-		if err := p.conn.QueryRowContext(ctx, `SELECT catalog, mode, excluded FROM `+snapshotAlias+`.meta.analyst_snapshot`).Scan(&catalog, &mode, &excluded); err != nil {
-			return notIncremental{"the previous snapshot has no catalog fingerprint (" + err.Error() + ")"}
+		var fullBytes sql.NullInt64
+		if err := p.conn.QueryRowContext(ctx, `SELECT catalog, mode, excluded, full_bytes FROM `+snapshotAlias+`.meta.analyst_snapshot`).Scan(&catalog, &mode, &excluded, &fullBytes); err != nil {
+			return notIncremental{"the previous snapshot is of an older format (" + err.Error() + ")"}
+		}
+		// Deleted rows leave room in the file that later publications only
+		// partly reuse: past maxGrowth times its size after the last full
+		// publication, the snapshot is written anew.
+		base := prevInfo.Size()
+		if mode != ModeFull && fullBytes.Valid {
+			base = fullBytes.Int64
+		}
+		p.fullBytes = base
+		if grown := prevInfo.Size() - base; grown > minGrowth && float64(prevInfo.Size()) > maxGrowth*float64(base) {
+			return notIncremental{fmt.Sprintf("the snapshot grew to %.1f MB, more than %.1f times its %.1f MB after its last full publication: written anew",
+				float64(prevInfo.Size())/1e6, maxGrowth, float64(base)/1e6)}
 		}
 		if catalog != p.catalog {
 			return notIncremental{"the warehouse's catalog (tables, columns, views, macros, comments, descriptions) or DuckDB changed since the previous snapshot"}
@@ -631,6 +653,15 @@ func (p *publication) insert(ctx context.Context, t table, where string) (int64,
 	n, _ := r.RowsAffected()
 	return n, nil
 }
+
+// maxGrowth bounds the growth of the snapshot file through incremental
+// publications, relative to its size after the last full one; growths up
+// to minGrowth bytes are always allowed (a small file grows by whole
+// blocks).
+var (
+	maxGrowth       = 1.5
+	minGrowth int64 = 64 << 20
+)
 
 // compareLimit is the size (rows, DuckDB's estimate) up to which a table
 // to be copied whole is first compared with the previous snapshot's.
