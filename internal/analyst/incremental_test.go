@@ -141,9 +141,9 @@ func TestPublishIncremental(t *testing.T) {
 	for _, compare := range []bool{true, false} {
 		t.Run(fmt.Sprintf("compare=%v", compare), func(t *testing.T) {
 			if !compare {
-				saved := compareLimit
-				compareLimit = -1
-				t.Cleanup(func() { compareLimit = saved })
+				saved, savedShare := compareLimit, maxWholeShare
+				compareLimit, maxWholeShare = -1, 2
+				t.Cleanup(func() { compareLimit, maxWholeShare = saved, savedShare })
 			}
 			testPublishIncremental(t, compare)
 		})
@@ -478,4 +478,37 @@ func TestPublishGrowthBound(t *testing.T) {
 	}
 	checkSameAsFull(t, db, snap, change("i2", "i1"))
 	publish(change("i2", "i1"), ModeIncremental)
+}
+
+// When most rows are to be copied whole (a full refresh), a new file is
+// written instead of rewriting most of a copy.
+func TestPublishMostlyWhole(t *testing.T) {
+	saved := compareLimit
+	compareLimit = 100 // mart.indicator (2,433 rows) counts as big
+	t.Cleanup(func() { compareLimit = saved })
+	dir := t.TempDir()
+	db, _ := newWarehouse(t, dir)
+	snap := filepath.Join(dir, "snapshot.duckdb")
+	excl, _ := ParsePatterns(DefaultExclude)
+	o := func(c TableChange) PublishOptions {
+		return PublishOptions{Path: snap, Exclude: excl, Job: "transform", Changes: []TableChange{c}}
+	}
+	for i, c := range []struct {
+		change TableChange
+		mode   string
+	}{
+		{TableChange{Table: "mart.indicator", Version: "i1"}, ModeFull},                                                                          // first
+		{TableChange{Table: "mart.indicator", Version: "i2", Base: "i1", Window: testWindow, Setup: windowSetup("2025-07-01")}, ModeIncremental}, // a window
+		{TableChange{Table: "mart.indicator", Version: "i3", Base: "i2"}, ModeFull},                                                              // rebuilt whole
+	} {
+		rewriteWindow(t, db, "2025-07-01", i)
+		res, err := Publish(context.Background(), db, o(c.change))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Mode != c.mode || (c.mode == ModeFull && i > 0 && !strings.Contains(res.Reason, "most rows")) {
+			t.Errorf("%d: %+v", i, res)
+		}
+		checkSameAsFull(t, db, snap, o(c.change))
+	}
 }

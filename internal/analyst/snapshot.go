@@ -75,7 +75,7 @@ type PublishResult struct {
 	Tables   int // tables with their rows (not excluded)
 	Copied   int // of which copied whole
 	Windowed int // of which only the rows of their window were replaced
-	Kept     int // of which left as the previous snapshot had them
+	Kept     int // of which left as the previous snapshot had them (same version, or same rows)
 	// Repaired are tables whose row count differed from the warehouse's
 	// after their window was applied or with their version unchanged: they
 	// were copied whole (something changed them outside their versions).
@@ -139,14 +139,23 @@ const snapshotFormat = "2"
 // one the previous snapshot recorded is left as it is; one whose previous
 // version is the Base of its change gets its Window's rows deleted and
 // re-read from the warehouse; any other table (no version, or a version the
-// previous snapshot does not have) is emptied and copied whole. It is made
-// only when the previous snapshot was made from the same catalog (tables,
-// columns, views, macros, comments, descriptions, DuckDB version) with the
-// same excluded tables, so the copy holds exactly what a full publication
-// would, and never a row of an excluded table: the chain of snapshots it
-// continues started with a full publication of the same exclusions. In
-// any other case, or when anything fails on the way (except cancellation),
-// the publication is full; the result says why.
+// previous snapshot does not have) is emptied and copied whole, unless it is
+// small and has the same rows as the previous snapshot's. The deletions
+// come first, then a checkpoint, then the insertions, so the new rows reuse
+// the freed blocks. A row count check after each kept or windowed table
+// copies whole a table changed outside its versions.
+//
+// It is made only when the previous snapshot was made from the same catalog
+// (tables, columns, views, macros, comments, descriptions, DuckDB version,
+// snapshot format) with the same excluded tables, so the copy holds exactly
+// what a full publication would, and never a row of an excluded table: the
+// chain of snapshots it continues started with a full publication of the
+// same exclusions, which wrote them empty. It is not made either when most
+// rows are to be copied whole (a full refresh), or when the file has grown
+// past maxGrowth times its size after the last full publication. In any
+// of these cases, or when anything fails on the way (except cancellation,
+// which leaves the previous snapshot and no temporary file), the
+// publication is full; the result says why.
 //
 // Publish runs inside the pipeline, which holds the warehouse's writer lock,
 // so two publications never overlap.
@@ -501,10 +510,11 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 		// The plan: what becomes of each table.
 		type step struct {
 			t      table
-			action string // keep, window, whole
+			action string // keep, window, whole; same: to be copied whole, but has the same rows
 			c      TableChange
 		}
 		var plan []step
+		var total, whole int64 // rows of the tables with their rows, of those to copy whole
 		for _, t := range p.tables {
 			if p.isExcluded(t) {
 				// Never written by the chain of snapshots this one continues.
@@ -518,7 +528,6 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 				res.Emptied++
 				continue
 			}
-			res.Tables++
 			c, ok := p.change(t)
 			was, had := prev[strings.ToLower(t.fullName())]
 			st := step{t: t, c: c, action: "whole"}
@@ -527,20 +536,39 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 				st.action = "keep"
 			case ok && had && c.Base != "" && was == c.Base && c.Window != "":
 				st.action = "window"
-			case t.rows <= compareLimit:
-				// Small tables rebuilt whole (ref, meta, the models that are
-				// not incremental) most often have the same rows: reading
-				// both is cheaper than rewriting (and re-indexing) them.
-				t0 := time.Now()
-				same, err := p.sameRows(ctx, t)
-				if err != nil {
-					return err
-				}
-				p.debug("compare", t0, "table", t.fullName(), "same", same)
-				if same {
-					st.action = "same"
-				}
+			case t.rows > compareLimit:
+				whole += t.rows
 			}
+			total += t.rows
+			plan = append(plan, st)
+			if ok && c.Version != "" {
+				versions[t.fullName()] = c.Version
+			}
+		}
+		if float64(whole) > maxWholeShare*float64(total) {
+			// After a full refresh, say: deleting and rewriting most of a
+			// copy costs more than writing a new file.
+			return notIncremental{fmt.Sprintf("most rows are to be copied whole (%d of %d)", whole, total)}
+		}
+		for i, st := range plan {
+			if st.action != "whole" || st.t.rows > compareLimit {
+				continue
+			}
+			// Small tables rebuilt whole (ref, meta, the models that are not
+			// incremental) most often have the same rows: reading both is
+			// cheaper than rewriting (and re-indexing) them.
+			t0 := time.Now()
+			same, err := p.sameRows(ctx, st.t)
+			if err != nil {
+				return err
+			}
+			p.debug("compare", t0, "table", st.t.fullName(), "same", same)
+			if same {
+				plan[i].action = "same"
+			}
+		}
+		for _, st := range plan {
+			res.Tables++
 			switch st.action {
 			case "keep", "same":
 				res.Kept++
@@ -548,10 +576,6 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 				res.Windowed++
 			default:
 				res.Copied++
-			}
-			plan = append(plan, st)
-			if ok && c.Version != "" {
-				versions[t.fullName()] = c.Version
 			}
 		}
 		// Every deletion first, then a checkpoint, then every insertion: the
@@ -662,6 +686,10 @@ var (
 	maxGrowth       = 1.5
 	minGrowth int64 = 64 << 20
 )
+
+// maxWholeShare is the share of the rows above which, when that many are
+// to be copied whole, a new file is written instead.
+var maxWholeShare = 0.5
 
 // compareLimit is the size (rows, DuckDB's estimate) up to which a table
 // to be copied whole is first compared with the previous snapshot's.
