@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,49 +27,124 @@ type rowSource interface {
 // batchRows is the number of rows per Arrow record batch.
 const batchRows = 64 * 1024
 
-// textReader is an array.RecordReader over a rowSource: a BIGINT column
-// "line" and ncols nullable VARCHAR columns c0..cN-1 (empty cell = NULL).
-// Records longer than ncols keep their extra fields in the last column
-// "_extra" (NULL when there are none), so that SQL can reject them.
+// pseudoKind says whether a source column is an identifier, or a list of
+// identifiers, that the reader replaces by pseudonyms.
+type pseudoKind uint8
+
+const (
+	pseudoNone pseudoKind = iota
+	pseudoID
+	pseudoList
+)
+
+// srcLayout is the relation _src every reader hands to the validation SQL:
+// line BIGINT (the record's line, or row, in its file), then _fid BIGINT
+// (the file's ledger id) and _month DATE (the file's month) when set,
+// _extra VARCHAR (why the record has the wrong number of fields, else
+// NULL), and the file's columns the plan reads, c<i> VARCHAR, trimmed,
+// empty = NULL, identifiers already pseudonymised.
+//
+// Only the columns the plan reads, and the plan reads every one: DuckDB's
+// Arrow scan through the C API misplaces columns, and can crash, when a
+// query reads a subset of the stream's columns (the stream cannot honour
+// the projection). checkArrowScan verifies it before a query runs.
+type srcLayout struct {
+	fid, month bool
+	cols       []int        // the file's columns handed over, ascending
+	pseudo     []pseudoKind // per entry of cols
+}
+
+// allColumns is the layout of n columns, no file id, no month (reference data).
+func allColumns(n int) *srcLayout {
+	l := &srcLayout{cols: make([]int, n), pseudo: make([]pseudoKind, n)}
+	for i := range l.cols {
+		l.cols[i] = i
+	}
+	return l
+}
+
+func (l *srcLayout) schema() *arrow.Schema {
+	fields := []arrow.Field{{Name: "line", Type: arrow.PrimitiveTypes.Int64}}
+	if l.fid {
+		fields = append(fields, arrow.Field{Name: "_fid", Type: arrow.PrimitiveTypes.Int64})
+	}
+	if l.month {
+		fields = append(fields, arrow.Field{Name: "_month", Type: arrow.FixedWidthTypes.Date32})
+	}
+	fields = append(fields, arrow.Field{Name: "_extra", Type: arrow.BinaryTypes.String, Nullable: true})
+	for _, c := range l.cols {
+		fields = append(fields, arrow.Field{Name: fmt.Sprintf("c%d", c), Type: arrow.BinaryTypes.String, Nullable: true})
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// fixedArrays are the arrays of line, and of _fid and _month when the
+// layout has them (one file's constants).
+func (l *srcLayout) fixedArrays(n int, lines []int64, fid int64, month int32) []arrow.Array {
+	arrs := []arrow.Array{int64Array(lines)}
+	if l.fid {
+		ids := make([]int64, n)
+		for i := range ids {
+			ids[i] = fid
+		}
+		arrs = append(arrs, int64Array(ids))
+	}
+	if l.month {
+		ms := make([]arrow.Date32, n)
+		for i := range ms {
+			ms[i] = arrow.Date32(month)
+		}
+		d := array.NewData(arrow.FixedWidthTypes.Date32, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Date32Traits.CastToBytes(ms))}, nil, 0, 0)
+		arrs = append(arrs, array.MakeFromData(d))
+		d.Release()
+	}
+	return arrs
+}
+
+func int64Array(v []int64) arrow.Array {
+	d := array.NewData(arrow.PrimitiveTypes.Int64, len(v), []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(v))}, nil, 0, 0)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// textReader is an array.RecordReader of the _src layout over a rowSource
+// (the Go readers of CSV that needs quote handling or decoding, XLSX and
+// JSON). Records longer than the header keep the reason in _extra, so
+// that SQL can reject them.
 type textReader struct {
 	refs    atomic.Int64
 	schema  *arrow.Schema
+	lay     *srcLayout
 	src     rowSource
 	ncols   int
-	bld     *array.RecordBuilder
+	fid     int64
+	month   int32
+	pseudo  *pseudoState
+	pbuf    []byte
 	cur     arrow.RecordBatch
 	err     error
 	done    bool
 	onRow   func() // progress, may be nil
-	keep    []bool // columns to keep (nil = all); the others are NULL, never copied
 	records int64  // rows handed over (blank rows are skipped)
 	strict  bool   // CSV: a record must have as many fields as the header
 }
 
-func textSchema(ncols int) *arrow.Schema {
-	fields := []arrow.Field{{Name: "line", Type: arrow.PrimitiveTypes.Int64}}
-	for i := 0; i < ncols; i++ {
-		fields = append(fields, arrow.Field{Name: fmt.Sprintf("c%d", i), Type: arrow.BinaryTypes.String, Nullable: true})
+// newTextReader reads the records of src (ncols columns) in layout lay;
+// ps pseudonymises the identifier columns (nil: the layout has none).
+func newTextReader(src rowSource, ncols int, lay *srcLayout, ps *pseudonymizer) *textReader {
+	r := &textReader{schema: lay.schema(), lay: lay, src: src, ncols: ncols}
+	if ps != nil {
+		r.pseudo = ps.state()
 	}
-	fields = append(fields, arrow.Field{Name: "_extra", Type: arrow.BinaryTypes.String, Nullable: true})
-	return arrow.NewSchema(fields, nil)
-}
-
-func newTextReader(src rowSource, ncols int) *textReader {
-	s := textSchema(ncols)
-	r := &textReader{schema: s, src: src, ncols: ncols, bld: array.NewRecordBuilder(memory.DefaultAllocator, s)}
 	r.refs.Store(1)
 	return r
 }
 
 func (r *textReader) Retain() { r.refs.Add(1) }
 func (r *textReader) Release() {
-	if r.refs.Add(-1) == 0 {
-		if r.cur != nil {
-			r.cur.Release()
-			r.cur = nil
-		}
-		r.bld.Release()
+	if r.refs.Add(-1) == 0 && r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
 	}
 }
 func (r *textReader) Schema() *arrow.Schema          { return r.schema }
@@ -84,13 +160,15 @@ func (r *textReader) Next() bool {
 	if r.done {
 		return false
 	}
-	lines := r.bld.Field(0).(*array.Int64Builder)
-	cols := make([]*array.StringBuilder, r.ncols+1)
+	lay := r.lay
+	lines := make([]int64, 0, 1024)
+	cols := make([]strCol, len(lay.cols))
 	for i := range cols {
-		cols[i] = r.bld.Field(i + 1).(*array.StringBuilder)
+		cols[i].init(batchRows, 0)
 	}
-	n := 0
-	for n < batchRows {
+	var extra strCol
+	extra.init(batchRows, 0)
+	for len(lines) < batchRows {
 		line, rec, err := r.src.Next()
 		if err == io.EOF {
 			r.done = true
@@ -103,43 +181,62 @@ func (r *textReader) Next() bool {
 		if blankRecord(rec) {
 			continue
 		}
+		row := len(lines)
 		r.records++
-		lines.Append(line)
-		for i := 0; i < r.ncols; i++ {
-			if i < len(rec) && (r.keep == nil || r.keep[i]) {
-				if v := strings.TrimSpace(rec[i]); v != "" {
-					cols[i].Append(v)
-				} else {
-					cols[i].AppendNull()
-				}
-			} else {
-				cols[i].AppendNull()
+		lines = append(lines, line)
+		for k, c := range lay.cols {
+			if c >= len(rec) {
+				cols[k].null(row)
+				continue
+			}
+			v := strings.TrimSpace(rec[c])
+			if v == "" {
+				cols[k].null(row)
+				continue
+			}
+			switch lay.pseudo[k] {
+			case pseudoID:
+				r.pbuf = append(r.pbuf[:0], r.pseudo.pseudoBorrowed(v)...)
+				cols[k].add(row, r.pbuf)
+			case pseudoList:
+				r.pbuf = r.pseudo.appendPseudoList(r.pbuf[:0], []byte(v))
+				cols[k].add(row, r.pbuf)
+			default:
+				cols[k].addString(row, v)
 			}
 		}
-		extra := ""
+		x := ""
 		if r.strict && len(rec) < r.ncols {
-			extra = fmt.Sprintf("%d fields, the header has %d", len(rec), r.ncols)
+			x = fmt.Sprintf("%d fields, the header has %d", len(rec), r.ncols)
 		}
 		for i := r.ncols; i < len(rec); i++ {
 			if rec[i] != "" {
-				extra = fmt.Sprintf("%d fields, the header has %d", len(rec), r.ncols)
+				x = fmt.Sprintf("%d fields, the header has %d", len(rec), r.ncols)
 				break
 			}
 		}
-		if extra != "" {
-			cols[r.ncols].Append(extra)
+		if x != "" {
+			extra.addString(row, x)
 		} else {
-			cols[r.ncols].AppendNull()
+			extra.null(row)
 		}
 		if r.onRow != nil {
 			r.onRow()
 		}
-		n++
 	}
+	n := len(lines)
 	if n == 0 {
 		return false
 	}
-	r.cur = r.bld.NewRecordBatch()
+	arrs := lay.fixedArrays(n, lines, r.fid, r.month)
+	arrs = append(arrs, extra.array(n))
+	for i := range cols {
+		arrs = append(arrs, cols[i].array(n))
+	}
+	r.cur = array.NewRecordBatch(r.schema, arrs, int64(n))
+	for _, a := range arrs {
+		a.Release()
+	}
 	return true
 }
 
@@ -154,28 +251,92 @@ func withArrow(ctx context.Context, conn *sql.Conn, fn func(a *duckdb.Arrow) err
 	})
 }
 
-// loadArrow materialises the records of rd as the table name (CREATE OR
-// REPLACE TEMP TABLE name AS SELECT * FROM the Arrow view), in bulk.
-func loadArrow(ctx context.Context, conn *sql.Conn, rd array.RecordReader, name string) error {
-	view := name + "_arrow"
+// withArrowView registers rd as the view name for fn, then drops it. The
+// reader's error, if any, comes first: a statement that failed because its
+// stream did is the reader's fault.
+func withArrowView(ctx context.Context, conn *sql.Conn, rd array.RecordReader, name string, fn func() error) error {
 	var release func()
 	err := withArrow(ctx, conn, func(a *duckdb.Arrow) error {
 		var err error
-		release, err = a.RegisterView(rd, view)
+		release, err = a.RegisterView(rd, name)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	defer release()
-	_, err = conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s", name, view))
-	if _, e := conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+view); e != nil && err == nil {
+	err = fn()
+	if _, e := conn.ExecContext(context.WithoutCancel(ctx), "DROP VIEW IF EXISTS "+name); e != nil && err == nil {
 		err = e
 	}
+	release()
 	if rerr := rd.Err(); rerr != nil {
 		return rerr
 	}
 	return err
+}
+
+// loadArrow materialises the records of rd as the table name (CREATE OR
+// REPLACE TEMP TABLE name AS SELECT * FROM the Arrow view), in bulk.
+func loadArrow(ctx context.Context, conn *sql.Conn, rd array.RecordReader, name string) error {
+	return withArrowView(ctx, conn, rd, name+"_arrow", func() error {
+		_, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s_arrow", name, name))
+		return err
+	})
+}
+
+// checkArrowScan checks, on the physical plan of query (EXPLAIN FORMAT
+// JSON), that every Arrow scan reads all columns of the stream (see
+// srcLayout: one that reads a subset gets misplaced columns).
+func checkArrowScan(ctx context.Context, conn *sql.Conn, query string, columns int) error {
+	var key, plan string
+	if err := conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+query).Scan(&key, &plan); err != nil {
+		return err
+	}
+	type node struct {
+		Name      string          `json:"name"`
+		Children  []node          `json:"children"`
+		ExtraInfo json.RawMessage `json:"extra_info"`
+	}
+	var roots []node
+	if err := json.Unmarshal([]byte(plan), &roots); err != nil {
+		return fmt.Errorf("validation plan: %w", err)
+	}
+	scans := 0
+	var walk func(n node) error
+	walk = func(n node) error {
+		if strings.HasPrefix(n.Name, "ARROW_SCAN") {
+			scans++
+			var x struct {
+				Projections any `json:"Projections"`
+			}
+			json.Unmarshal(n.ExtraInfo, &x)
+			got := 1
+			switch p := x.Projections.(type) {
+			case []any:
+				got = len(p)
+			case nil:
+				got = 0
+			}
+			if got != columns {
+				return fmt.Errorf("validation plan: the Arrow scan reads %d of the %d columns of the records", got, columns)
+			}
+		}
+		for _, c := range n.Children {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, r := range roots {
+		if err := walk(r); err != nil {
+			return err
+		}
+	}
+	if scans == 0 {
+		return errors.New("validation plan: no Arrow scan")
+	}
+	return nil
 }
 
 // sliceSource is a rowSource over rows held in memory (line = index + 1

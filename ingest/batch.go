@@ -10,7 +10,7 @@ import (
 )
 
 // Many small files of one layout (a département's monthly export, times 101
-// départements, times 60 months) load in batches: one read_csv over the
+// départements, times 60 months) load in batches: one plain reader over the
 // files of the batch, one validation query, one transaction. A file's
 // fixed cost (planning the validation query, a commit) is then paid once
 // per batch instead of once per file: at national scale, 20,000 files, that
@@ -19,9 +19,10 @@ import (
 // The rules stay those of one file: each file of a batch loads whole or not
 // at all. A file whose rejects are above the limit is taken out of the batch
 // (its rows and quarantine deleted in the batch's transaction) and refused;
-// the others load. If the batch fails as a whole (read_csv refuses a file,
-// an error inside DuckDB), nothing of it is committed and its files load one
-// by one, each in its own transaction, as they would without batching.
+// the others load. If the batch fails as a whole (a file that cannot be
+// read, an error inside DuckDB), nothing of it is committed and its files
+// load one by one, each in its own transaction, as they would without
+// batching.
 
 // debugProfile (INGEST_DEBUG_PROFILE=DIR) writes DuckDB's JSON profile of
 // each batch's validation query to DIR: a development aid.
@@ -30,8 +31,7 @@ var debugProfile = os.Getenv("INGEST_DEBUG_PROFILE")
 // testHookBatch is told the size of every committed batch (tests).
 var testHookBatch func(files int)
 
-// Batch limits: the records of a batch and their validated form are held in
-// temp tables (memory, spilled under the memory limit).
+// Batch limits: a batch is one transaction and one validation statement.
 const (
 	batchMaxBytes = 64 << 20
 	batchMaxFiles = 2000
@@ -40,7 +40,7 @@ const (
 // batchKey is what files must share to be validated by one query: the plan
 // is written for the first and must be right for all of them.
 func batchKey(j *job) (string, bool) {
-	if j.kind != "csv" || j.scan == nil || !j.scan.plain || len(j.scan.emptyLines) > 0 {
+	if j.kind != "csv" || j.scan == nil || !j.scan.plain {
 		return "", false
 	}
 	if j.p.Unpivot != nil || j.p.Aggregate != nil || j.c.Source == "rpe_register" {
@@ -50,7 +50,8 @@ func batchKey(j *job) (string, bool) {
 		return "", false // sender or period from the data: one file at a time
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\x00%c\x00%d\x00%t\x00%t\x00", j.p.Name, j.sn.delim, j.headerLine, j.sn.bom, j.needTrim())
+	// the plan is the first file's: same profile, header and month-or-not
+	fmt.Fprintf(&b, "%s\x00%c\x00%d\x00%t\x00", j.p.Name, j.sn.delim, j.headerLine, j.month != "")
 	b.WriteString(strings.Join(j.header, "\x01"))
 	for name, spec := range j.p.Columns {
 		if spec.File != "" {
@@ -104,9 +105,12 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 	j0 := items[0].j
 	c := j0.c
 	conn := l.conn
-	pl, err := buildPlanFor(j0, l.now, true)
+	pl, err := buildPlan(j0, l.now, l.pseudo)
 	if err != nil {
 		return nil, nil, err
+	}
+	if pl.unpivoted || pl.grouped {
+		return nil, nil, fmt.Errorf("profile %s: wide or grouped layouts load one file at a time", j0.p.Name)
 	}
 	exec := func(what, s string, args ...any) (int64, error) {
 		t0 := time.Now()
@@ -118,8 +122,6 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		n, _ := r.RowsAffected()
 		return n, nil
 	}
-	dropTemp(conn, "_src", "_src_csv", "_val", "_valraw", "_batch", "_loaded")
-	defer dropTemp(conn, "_src", "_val", "_valraw", "_batch")
 
 	// The files' ids first, in file order, from one query
 	ids := make([]int64, 0, len(items))
@@ -143,119 +145,14 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		return nil, nil, fmt.Errorf("file ids: %d for %d files", len(ids), len(items))
 	}
 	slices.Sort(ids)
-	var paths []string
 	var bytes int64
-	for _, it := range items {
-		paths = append(paths, q(it.j.path))
+	files := make([]*plainFile, len(items))
+	for i, it := range items {
 		bytes += it.j.size
+		files[i] = &plainFile{path: it.j.path, fid: ids[i], month: monthDays(it.j.month), headerLine: it.j.headerLine, lastDataLine: it.j.scan.lastDataLine}
 	}
 	bar := l.newBatchBar(bytes, len(items))
 	defer bar.done()
-	bar.describe(fmt.Sprintf("reading %d files", len(items)))
-	// The records are validated as DuckDB reads them (one pass, the text is
-	// never copied: a copy first cost as much as the read itself) into a temp
-	// table in file order (preserve_insertion_order): a record's line is its
-	// rowid's distance from the first record of its file. Each record gets
-	// its file's id and month from its file name.
-	ncols := len(j0.header)
-	var cols, view []string
-	for i := 0; i < ncols; i++ {
-		cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
-		if pl.usedCols[i] {
-			view = append(view, fmt.Sprintf("c%d", i))
-		} else {
-			view = append(view, fmt.Sprintf("NULL::VARCHAR AS c%d", i))
-		}
-	}
-	files := make(map[string]batchFile, len(items))
-	for i, it := range items {
-		f := batchFile{id: fmt.Sprint(ids[i])}
-		if it.j.month != "" {
-			f.month = it.j.month + "-01"
-		}
-		files[it.j.path] = f
-	}
-	l.batchFiles.set(files)
-	defer l.batchFiles.set(nil)
-	fileCols := "CAST(ing_file_id(filename) AS BIGINT) AS _fid, CAST(ing_file_month(filename) AS DATE) AS _month"
-	withName := "true"
-	if len(items) == 1 {
-		withName = "false"
-		// one file: constants (a Go call per record is not free)
-		month := "NULL::DATE"
-		if j0.month != "" {
-			month = "DATE " + q(j0.month+"-01")
-		}
-		fileCols = fmt.Sprintf("CAST(%d AS BIGINT) AS _fid, %s AS _month", ids[0], month)
-	}
-	if _, err := exec("source view", fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW _src AS
-		SELECT NULL::BIGINT AS line, %s,
-			%s, NULL::VARCHAR AS _extra
-		FROM read_csv([%s], delim=%s, header=false, skip=%d, all_varchar=true, auto_detect=false, quote='"', escape='"',
-		              null_padding=false, strict_mode=true, filename=%s, columns={%s})`,
-		fileCols, strings.Join(view, ", "),
-		strings.Join(paths, ", "), q(string(j0.sn.delim)), j0.headerLine, withName, strings.Join(cols, ", "))); err != nil {
-		return nil, nil, err
-	}
-	bar.describe(fmt.Sprintf("validating %d files", len(items)))
-	t1 := time.Now()
-	if debugProfile != "" {
-		conn.ExecContext(ctx, "PRAGMA enable_profiling = 'json'; SET profiling_output = "+q(fmt.Sprintf("%s/validate-%d.json", debugProfile, ids[0])))
-		os.WriteFile(fmt.Sprintf("%s/validate-%d.sql", debugProfile, ids[0]), []byte(pl.pipeline), 0o644)
-	}
-	_, err = l.validatingInOrder(ctx, "CREATE OR REPLACE TEMP TABLE _valraw AS "+pl.pipeline)
-	if debugProfile != "" {
-		conn.ExecContext(context.Background(), "PRAGMA disable_profiling")
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("validating: %w", err)
-	}
-	debugf(t1, "validating")
-	// line numbers; lines after the last data line (totals, trailing
-	// blanks) are not records
-	var last []string
-	for i, it := range items {
-		last = append(last, fmt.Sprintf("(%d, %d)", ids[i], it.j.scan.lastDataLine))
-	}
-	lineExpr := fmt.Sprintf("CAST(v.rowid - f.first_rowid + %d AS BIGINT)", j0.headerLine+1)
-	if _, err := exec("line numbers", `CREATE OR REPLACE TEMP TABLE _batch AS
-		SELECT f._fid, f.first_rowid, l.last_line
-		FROM (SELECT _fid, min(rowid) AS first_rowid FROM _valraw GROUP BY _fid) f
-		JOIN (VALUES `+strings.Join(last, ", ")+`) l(fid, last_line) ON l.fid = f._fid`); err != nil {
-		return nil, nil, err
-	}
-	if _, err := exec("line numbers", fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW _val AS
-		SELECT v.* REPLACE (%s AS line) FROM _valraw v JOIN _batch f ON f._fid = v._fid WHERE %s <= f.last_line`, lineExpr, lineExpr)); err != nil {
-		return nil, nil, err
-	}
-	type counts struct{ read, ok int64 }
-	perFile := map[int64]*counts{}
-	r, err := conn.QueryContext(ctx, "SELECT _fid, count(*), count(*) FILTER (WHERE _ok) FROM _val GROUP BY _fid")
-	if err != nil {
-		return nil, nil, err
-	}
-	for r.Next() {
-		var fid int64
-		var n counts
-		if err := r.Scan(&fid, &n.read, &n.ok); err != nil {
-			r.Close()
-			return nil, nil, err
-		}
-		perFile[fid] = &n
-	}
-	r.Close()
-	if err := r.Err(); err != nil {
-		return nil, nil, err
-	}
-	for i, it := range items {
-		n := perFile[ids[i]]
-		if n == nil {
-			n = &counts{}
-		}
-		if n.read != it.j.scan.records {
-			return nil, nil, fmt.Errorf("%s: %d records read by read_csv, %d counted by the scan", it.j.path, n.read, it.j.scan.records)
-		}
-	}
 
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return nil, nil, err
@@ -266,21 +163,38 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 			conn.ExecContext(context.Background(), "ROLLBACK")
 		}
 	}()
+	// One pass: the plain reader splits the files on every core, the
+	// validation inserts the accepted records and hands over the rejected
+	// ones (tx.go, reject.go).
 	bar.describe(fmt.Sprintf("loading %d files", len(items)))
-	if _, err := exec("loading", pl.insertValidated); err != nil {
-		return nil, nil, err
+	t1 := time.Now()
+	if debugProfile != "" {
+		conn.ExecContext(ctx, "PRAGMA enable_profiling = 'json'; SET profiling_output = "+q(fmt.Sprintf("%s/validate-%d.json", debugProfile, ids[0])))
+		os.WriteFile(fmt.Sprintf("%s/validate-%d.sql", debugProfile, ids[0]), []byte(pl.insertMarked), 0o644)
 	}
-	if _, err := exec("quarantine", pl.quarValidated); err != nil {
-		return nil, nil, err
+	rd := newPlainReader(ctx, files, j0.sn.delim, len(j0.header), pl.lay, l.pseudo, bar.bytes)
+	read, accepted, rejected, err := l.loadMarked(ctx, pl, rd)
+	if debugProfile != "" {
+		conn.ExecContext(context.Background(), "PRAGMA disable_profiling")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("validating and loading: %w", err)
+	}
+	debugf(t1, "validating and loading")
+	var sum int64
+	for i := range items {
+		sum += read[i] - rejected[ids[i]]
+	}
+	if sum != accepted {
+		return nil, nil, fmt.Errorf("internal error: %d records accepted by the validation, %d read less the rejected", accepted, sum)
 	}
 	// Files above the reject limit are refused: their rows leave the batch.
 	out = make([]FileResult, len(items))
 	var refused []string
 	for i, it := range items {
 		fr := it.fr
-		n := perFile[ids[i]]
-		fr.Read, fr.Accepted = n.read, n.ok
-		fr.Rejected = n.read - n.ok
+		fr.Read, fr.Rejected = read[i], rejected[ids[i]]
+		fr.Accepted = fr.Read - fr.Rejected
 		fr.Sender, fr.Period = it.j.sender, it.j.period
 		if err := l.refusal(ctx, it.j.path, fr, ids[i]); err != nil {
 			fr.Status, fr.Err = StatusRefused, err

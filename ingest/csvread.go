@@ -162,13 +162,9 @@ func countFields(line []byte, d byte) int {
 type csvScan struct {
 	sha          string
 	size         int64
-	utf8         bool
-	plain        bool  // DuckDB's read_csv can take it as is (see fastPath)
+	plain        bool  // the plain reader can take it (plaincsv.go)
 	lastDataLine int64 // last line that is not a trailing total or blank line
 	lines        int64
-	records      int64 // plain files: non-empty lines after the header up to lastDataLine
-	emptyLines   []int64
-	padded       bool // some cell starts or ends with a space or a tab
 }
 
 var totalRE = regexp.MustCompile(`^(total|totaux|sous total|ensemble|france( entiere| metropolitaine| hors mayotte)?)\b`)
@@ -184,144 +180,84 @@ func isTotalRow(rec []string) bool {
 	return false
 }
 
-// scanCSV hashes the file and checks, a few MB at a time, whether DuckDB's
-// read_csv can take it as is ("plain"): valid UTF-8 (not Windows-1252), no
-// double quote, no blank line inside the data, as many delimiters as the
-// header needs on the data lines (counted in bulk; read_csv's strict mode
-// catches the rest, and the Go reader takes over). It finds the trailing
-// total and blank lines, the lines of delimiters only, and whether some
-// cell is padded with spaces.
-func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress func(int64)) (*csvScan, error) {
+// scanCSV hashes the file and checks, a few MB at a time, whether the
+// plain reader (plaincsv.go) can take it: valid UTF-8 (not Windows-1252),
+// no double quote, no lone CR (readers disagree on it). It counts the lines
+// and finds the trailing total and blank lines. The SHA-256 runs on another
+// goroutine; the checks are vectorised byte searches.
+func scanCSV(path string, sn *csvSniff, headerLine int64, progress func(int64)) (*csvScan, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	sc := &csvScan{utf8: true, plain: !sn.cp1252}
-	d := sn.delim
+	sc := &csvScan{plain: !sn.cp1252}
 	var (
-		line          int64 // lines seen so far
-		firstBlank    int64 // first blank line after the header
-		firstBadWidth int64 // first line with another number of fields
-		rest          []byte
-		tails         []tailLine
+		line  int64 // lines seen so far
+		rest  []byte
+		tails []tailLine
 	)
 	size := int64(4 << 20)
 	if st, err := f.Stat(); err == nil && st.Size()+1 < size {
 		size = st.Size() + 1
 	}
-	// The SHA-256 runs on another goroutine, beside the checks below: three
-	// buffers go round between the reader, the hasher and the checks.
+	// three buffers go round between the reader, the hasher and the checks;
+	// the partial last line of a read starts the next buffer (copying the
+	// chunk to join them cost page faults as much as the checks)
+	const headroom = 1 << 20
 	free := make(chan []byte, 3)
 	for range 3 {
-		free <- make([]byte, size)
+		free <- make([]byte, size+headroom)
 	}
-	toHash := make(chan []byte, 2)
 	hashed := make(chan struct{})
+	type piece struct{ buf, part []byte }
+	pieces := make(chan piece, 2)
 	go func() {
-		for b := range toHash {
-			h.Write(b)
-			free <- b[:cap(b)]
+		for p := range pieces {
+			h.Write(p.part)
+			free <- p.buf
 		}
 		close(hashed)
 	}()
 	hashing := true
 	stopHash := func() {
 		if hashing {
-			close(toHash)
+			close(pieces)
 			<-hashed
 			hashing = false
 		}
 	}
 	defer stopHash()
-	emptyCut := string([]byte{d}) + " \t"
-	eof := false
-	for !eof {
+	for eof := false; !eof; {
 		buf := <-free
-		n, err := io.ReadFull(f, buf)
+		if len(rest)+int(size) > cap(buf) {
+			buf = make([]byte, len(rest)+int(size)) // a line longer than the headroom
+		}
+		buf = buf[:cap(buf)]
+		copy(buf, rest)
+		n, err := io.ReadFull(f, buf[len(rest):len(rest)+int(size)])
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			eof = true
 		} else if err != nil {
 			return nil, err
 		}
-		chunk := buf[:n]
 		sc.size += int64(n)
-		data := chunk
-		if len(rest) > 0 {
-			data = append(rest, chunk...)
-		}
+		data := buf[:len(rest)+n]
 		end := bytes.LastIndexByte(data, '\n') + 1
 		if eof {
 			end = len(data)
 		}
 		region := data[:end]
-		rest = append([]byte(nil), data[end:]...)
-		// the checks below read region (chunk, or a copy of it)
-		// only; tails copies what it keeps
-		toHash <- chunk
-		if sc.utf8 && !utf8.Valid(region) {
-			sc.utf8, sc.plain = false, false
+		rest = append(rest[:0], data[end:]...)
+		// the hasher reads the new bytes only; the checks read region,
+		// tails copies what it keeps
+		pieces <- piece{buf, data[len(data)-n:]}
+		if sc.plain && (!utf8.Valid(region) || bytes.IndexByte(region, '"') >= 0 ||
+			bytes.Count(region, []byte{'\r'}) != bytes.Count(region, []byte("\r\n"))) {
+			sc.plain = false
 		}
-		if sc.plain && bytes.IndexByte(region, '"') >= 0 {
-			sc.plain = false // quotes anywhere, the header included: the Go reader
-		}
-		// header zone
-		for line < headerLine && len(region) > 0 {
-			i := bytes.IndexByte(region, '\n')
-			if i < 0 {
-				i = len(region) - 1
-			}
-			region = region[i+1:]
-			line++
-		}
-		if len(region) == 0 {
-			continue
-		}
-		// data lines (IndexByte and Count are vectorised); a large region
-		// in two halves, the second on another goroutine
-		if !sc.plain {
-			line += countLines(region)
-		} else {
-			var lc [2]lineCheck
-			halves := [2][]byte{region, nil}
-			if h := len(region) / 2; h > 1<<20 {
-				if i := bytes.IndexByte(region[h:], '\n'); i >= 0 && h+i+1 < len(region) {
-					halves = [2][]byte{region[:h+i+1], region[h+i+1:]}
-				}
-			}
-			if halves[1] != nil {
-				done := make(chan struct{})
-				go func() {
-					lc[1] = checkLines(halves[1], d, ncols, emptyCut, sc.padded)
-					close(done)
-				}()
-				lc[0] = checkLines(halves[0], d, ncols, emptyCut, sc.padded)
-				<-done
-			} else {
-				lc[0] = checkLines(halves[0], d, ncols, emptyCut, sc.padded)
-			}
-			for k := range lc {
-				c := lc[k]
-				if halves[k] == nil {
-					continue
-				}
-				if sc.plain && !c.plain {
-					sc.plain = false
-				}
-				if c.firstBlank != 0 && firstBlank == 0 {
-					firstBlank = line + c.firstBlank
-				}
-				if c.firstBadWidth != 0 && firstBadWidth == 0 {
-					firstBadWidth = line + c.firstBadWidth
-				}
-				for _, e := range c.empty {
-					sc.emptyLines = append(sc.emptyLines, line+e)
-				}
-				sc.padded = sc.padded || c.padded
-				line += c.lines
-			}
-		}
+		line += countLines(region)
 		tails = appendTails(tails, region, line)
 		if progress != nil {
 			progress(sc.size)
@@ -343,30 +279,12 @@ func scanCSV(path string, sn *csvSniff, headerLine int64, ncols int, progress fu
 				text = dec
 			}
 		}
-		rec := splitSimple(text, d)
-		if strings.TrimSpace(strings.ReplaceAll(text, string(d), "")) == "" || isTotalRow(rec) {
+		rec := splitSimple(text, sn.delim)
+		if strings.TrimSpace(strings.ReplaceAll(text, string(sn.delim), "")) == "" || isTotalRow(rec) {
 			sc.lastDataLine = t.line - 1
 			continue
 		}
 		break
-	}
-	// a blank line before trailing totals is fine; inside the data it is not
-	if firstBlank != 0 && firstBlank <= sc.lastDataLine {
-		sc.plain = false
-	}
-	if firstBadWidth != 0 && firstBadWidth <= sc.lastDataLine {
-		sc.plain = false // some line has another number of fields: the Go reader says which
-	}
-	if sc.plain {
-		sc.records = sc.lastDataLine - headerLine
-		var empties []int64
-		for _, e := range sc.emptyLines {
-			if e <= sc.lastDataLine {
-				sc.records--
-				empties = append(empties, e)
-			}
-		}
-		sc.emptyLines = empties
 	}
 	return sc, nil
 }
@@ -402,23 +320,6 @@ func appendTails(tails []tailLine, region []byte, line int64) []tailLine {
 		tails = append([]tailLine(nil), tails[len(tails)-8:]...)
 	}
 	return tails
-}
-
-// blankLineIndex is the index of an empty line in region, or -1.
-func blankLineIndex(region []byte) int {
-	i := bytes.Index(region, []byte("\n\n"))
-	j := bytes.Index(region, []byte("\n\r\n"))
-	switch {
-	case i < 0:
-		if j < 0 {
-			return -1
-		}
-		return j + 1
-	case j < 0 || i < j:
-		return i + 1
-	default:
-		return j + 1
-	}
 }
 
 func splitSimple(s string, d byte) []string {
@@ -492,18 +393,6 @@ func hashFile(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// paddedCell reports whether some cell of (quote-free) lines starts or
-// ends with a space or a tab.
-// lineCheck is what checkLines finds in a region of data lines; line
-// numbers are relative to the region (its first line is 1).
-type lineCheck struct {
-	lines                     int64
-	plain                     bool // false: a lone CR
-	firstBlank, firstBadWidth int64
-	empty                     []int64
-	padded                    bool
-}
-
 // countLines is the number of lines of region (the last one may lack its
 // line feed).
 func countLines(region []byte) int64 {
@@ -512,70 +401,4 @@ func countLines(region []byte) int64 {
 		n++
 	}
 	return n
-}
-
-// checkLines checks the data lines of region: blank lines, lines with
-// another number of fields, lines of delimiters only, padded cells (looked
-// for until one is found; padded: one is known already). It stops checking
-// at a lone CR (the file is then not plain) and only counts the lines.
-func checkLines(region []byte, d byte, ncols int, emptyCut string, padded bool) lineCheck {
-	c := lineCheck{plain: true, padded: padded}
-	for rem := region; len(rem) > 0; {
-		i := bytes.IndexByte(rem, '\n')
-		var l []byte
-		if i < 0 {
-			l, rem = rem, nil
-		} else {
-			l, rem = rem[:i], rem[i+1:]
-		}
-		c.lines++
-		if n := len(l); n > 0 && l[n-1] == '\r' {
-			l = l[:n-1]
-		}
-		if bytes.IndexByte(l, '\r') >= 0 {
-			c.plain = false // a lone CR: readers disagree on it
-			c.lines += countLines(rem)
-			break
-		}
-		switch {
-		case len(bytes.Trim(l, " \t")) == 0:
-			if c.firstBlank == 0 {
-				c.firstBlank = c.lines
-			}
-		case bytes.Count(l, []byte{d}) != ncols-1:
-			if c.firstBadWidth == 0 {
-				c.firstBadWidth = c.lines
-			}
-		case len(bytes.Trim(l, emptyCut)) == 0:
-			c.empty = append(c.empty, c.lines) // only delimiters: not a record
-		default:
-			if !c.padded && paddedCell(l, d) {
-				c.padded = true
-			}
-		}
-	}
-	return c
-}
-
-func paddedCell(l []byte, d byte) bool {
-	for _, sp := range []byte{' ', '\t'} {
-		for off := 0; ; {
-			i := bytes.IndexByte(l[off:], sp)
-			if i < 0 {
-				break
-			}
-			i += off
-			if i == 0 || i == len(l)-1 {
-				return true
-			}
-			if p := l[i-1]; p == d || p == '\n' {
-				return true
-			}
-			if n := l[i+1]; n == d || n == '\r' || n == '\n' {
-				return true
-			}
-			off = i + 1
-		}
-	}
-	return false
 }

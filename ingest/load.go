@@ -31,8 +31,10 @@ type loader struct {
 	// so the ledger is queried only on a hit, not once per file (20,000
 	// queries at national scale). Files this run commits are added.
 	loaded map[string]bool
-	// batchFiles: the files of the batch being validated (lookup.go)
-	batchFiles batchFiles
+	// pseudo replaces identifiers by pseudonyms in the readers (pseudo.go)
+	pseudo *pseudonymizer
+	// rejects collects the records the validation rejects (reject.go)
+	rejects rejectLog
 }
 
 func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
@@ -96,9 +98,10 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 	if l.conn, err = db.Conn(ctx); err != nil {
 		return nil, err
 	}
-	if err := registerPseudo(l.conn, secret); err != nil {
+	l.pseudo = newPseudonymizer(secret)
+	if err := registerReject(l.conn, &l.rejects); err != nil {
 		l.close()
-		return nil, fmt.Errorf("pseudonym function: %w", err)
+		return nil, fmt.Errorf("reject function: %w", err)
 	}
 	if _, err := l.conn.ExecContext(ctx, macrosSQL); err != nil {
 		l.close()
@@ -124,41 +127,22 @@ func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {
 		l.close()
 		return nil, fmt.Errorf("look-up functions: %w", err)
 	}
-	if err := registerBatchFiles(l.conn, &l.batchFiles); err != nil {
-		l.close()
-		return nil, fmt.Errorf("look-up functions: %w", err)
-	}
 	debugf(t0, "look-ups")
 	return l, nil
 }
 
-// validating runs a validation statement. The validation query is a chain
-// of projections; DuckDB's filter pushdown would push "WHERE _ok" down
-// through them, substituting every intermediate column by its expression: a
-// tree many times larger, 4-5x slower. It is off for these statements only:
-// the others (file_id = x on a raw table) need it to skip row groups by
-// their zone maps instead of scanning the whole table, which made the
-// per-file cost grow with the warehouse.
+// validating runs a validation statement with optimizers off:
+// filter_pushdown would push "WHERE _ok" down through the chain of
+// projections, substituting every intermediate column by its expression (a
+// tree many times larger, 4-5x slower); common_subexpressions computed the
+// French-number clean-up of every cell, not only where TRY_CAST failed; and
+// in_clause turned the IN list of ing_placeholder into a join. Off for these
+// statements only: the others (file_id = x on a raw table) need filter
+// pushdown to skip row groups by their zone maps instead of scanning the
+// whole table, which made the per-file cost grow with the warehouse.
 func (l *loader) validating(ctx context.Context, s string, args ...any) (sql.Result, error) {
-	return l.validatingWith(ctx, "filter_pushdown", s, args...)
-}
-
-// validatingInOrder runs a validation statement whose output must keep the
-// order of its source (batch.go numbers the lines by it). The validation is
-// a chain of projections (the code look-ups are Go functions, lookup.go),
-// which keep the order, but the in_clause optimizer turns a long IN list
-// (ing_placeholder) into a hash join, which does not: it is off too. Its
-// physical plan is checked first, with the same settings (checkInOrderPlan).
-func (l *loader) validatingInOrder(ctx context.Context, s string, args ...any) (sql.Result, error) {
 	var r sql.Result
-	err := l.optimizersOff(ctx, inOrderDisabled, func() error {
-		var key, plan string
-		if err := l.conn.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+s, args...).Scan(&key, &plan); err != nil {
-			return err
-		}
-		if err := checkInOrderPlan(plan); err != nil {
-			return err
-		}
+	err := l.optimizersOff(ctx, validationDisabled, func() error {
 		var err error
 		r, err = l.conn.ExecContext(ctx, s, args...)
 		return err
@@ -166,56 +150,7 @@ func (l *loader) validatingInOrder(ctx context.Context, s string, args ...any) (
 	return r, err
 }
 
-const inOrderDisabled = "filter_pushdown,in_clause,common_subexpressions"
-
-// checkInOrderPlan returns an error unless the physical plan (EXPLAIN
-// FORMAT JSON) of a CREATE TABLE AS over read_csv is made of projections
-// over read_csv only, stored by DuckDB's batch insert
-// (BATCH_CREATE_TABLE_AS: the rows of each batch of the scan are appended in
-// the order of the batches; a plain CREATE_TABLE_AS may append from several
-// threads in any order). A join, an aggregate, a filter... would lose the
-// order, or is not what the line numbering expects.
-type planNode struct {
-	Name     string     `json:"name"`
-	Children []planNode `json:"children"`
-}
-
-func checkInOrderPlan(plan string) error {
-	var roots []planNode
-	if err := json.Unmarshal([]byte(plan), &roots); err != nil {
-		return fmt.Errorf("validation plan: %w", err)
-	}
-	var walk func(n planNode, top bool) error
-	walk = func(n planNode, top bool) error {
-		switch {
-		case top && n.Name == "BATCH_CREATE_TABLE_AS" && len(n.Children) == 1,
-			n.Name == "PROJECTION" && len(n.Children) == 1:
-		case strings.HasPrefix(n.Name, "READ_CSV") && len(n.Children) == 0:
-		default:
-			return fmt.Errorf("validation plan: operator %s (%d inputs) may not keep the order of the records", n.Name, len(n.Children))
-		}
-		for _, c := range n.Children {
-			if err := walk(c, false); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if len(roots) != 1 {
-		return fmt.Errorf("validation plan: %d roots", len(roots))
-	}
-	return walk(roots[0], true)
-}
-
-func (l *loader) validatingWith(ctx context.Context, disabled, s string, args ...any) (sql.Result, error) {
-	var r sql.Result
-	err := l.optimizersOff(ctx, disabled, func() error {
-		var err error
-		r, err = l.conn.ExecContext(ctx, s, args...)
-		return err
-	})
-	return r, err
-}
+const validationDisabled = "filter_pushdown,in_clause,common_subexpressions"
 
 // optimizersOff runs fn with DuckDB's optimizers disabled (a comma-separated
 // list) on the loader's connection, and resets them after.
@@ -351,14 +286,6 @@ type job struct {
 
 	sender, period string
 	month          string // "2025-03" when the file's period is a month
-	srcReady       bool   // the records are in _src already
-	records        int64  // how many
-}
-
-// needTrim: the cells reach SQL untrimmed (plain CSV read by DuckDB with
-// padded cells); the Go readers trim them.
-func (j *job) needTrim() bool {
-	return j.kind == "csv" && j.scan != nil && j.scan.plain && j.scan.padded
 }
 
 func fileKind(path string, forced string) string {
@@ -643,7 +570,7 @@ func (l *loader) prepare(ctx context.Context, path string) (j *job, fr FileResul
 	j.bar = l.newBar(path)
 	var err error
 	if j.kind == "csv" {
-		j.scan, err = scanCSV(path, j.sn, j.headerLine, len(j.header), j.bar.bytes)
+		j.scan, err = scanCSV(path, j.sn, j.headerLine, j.bar.bytes)
 		if err == nil {
 			j.sha, j.size = j.scan.sha, j.scan.size
 		}

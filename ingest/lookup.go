@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -12,11 +11,8 @@ import (
 
 // The code look-ups of the validation (communes, départements, territories)
 // are Go scalar functions over maps read from the reference tables when the
-// loader opens, instead of LEFT JOINs: a hash join emits a chunk's
-// unmatched rows after its matched ones, and the one-pass batch validation
-// (batch.go) numbers the lines by the order of its output. A projection
-// keeps the order of its input. The semantics are those of the joins they
-// replace:
+// loader opens: the validation stays a chain of projections over the
+// records. The semantics are those of the joins they replaced:
 //
 //	ing_commune(t)        the code of cogKey(t) among the current communes,
 //	                      else the current code of a merged (old) commune
@@ -256,41 +252,4 @@ func registerLookups(conn *sql.Conn, m *refMaps) error {
 		}
 	}
 	return nil
-}
-
-// batchFiles maps the files of the batch being validated (read_csv's
-// filename column) to their ledger id and month: ing_file_id(filename) and
-// ing_file_month(filename) (a DATE text, NULL without month), Go scalar
-// functions like the look-ups above, because a MAP literal is searched
-// key by key (a batch of 2,000 files cost microseconds per record) and a
-// join would lose the order of the records.
-type batchFiles struct {
-	cur atomic.Pointer[map[string]batchFile]
-}
-
-type batchFile struct{ id, month string }
-
-func (b *batchFiles) set(m map[string]batchFile) { b.cur.Store(&m) }
-
-func registerBatchFiles(conn *sql.Conn, b *batchFiles) error {
-	get := func(month bool) *lookupUDF {
-		return &lookupUDF{1, func(buf []byte, a [2]string, ok [2]bool) (string, bool) {
-			m := b.cur.Load()
-			if !ok[0] || m == nil {
-				return "", false
-			}
-			f, found := (*m)[a[0]]
-			if !found {
-				return "", false
-			}
-			if month {
-				return f.month, f.month != ""
-			}
-			return f.id, true
-		}}
-	}
-	if err := duckdb.RegisterScalarUDF(conn, "ing_file_id", get(false)); err != nil {
-		return err
-	}
-	return duckdb.RegisterScalarUDF(conn, "ing_file_month", get(true))
 }

@@ -1,24 +1,22 @@
 package ingest
 
 import (
-	"context"
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"database/sql"
 	"encoding"
 	"encoding/hex"
 	"hash"
 	"slices"
 	"sync"
-
-	"github.com/duckdb/duckdb-go/v2"
 )
 
-// pseudoUDF is the scalar function ing_pseudo(VARCHAR) -> VARCHAR: the
-// keyed pseudonym of an identifier (see Pseudonym). The secret lives in the
-// closure only: it is never in a query, a parameter or a table.
-type pseudoUDF struct {
-	pool sync.Pool // *pseudoState: DuckDB calls from several threads
+// pseudonymizer replaces identifiers by keyed pseudonyms (see Pseudonym)
+// in the readers, before a record reaches DuckDB: the clear identifier is
+// never in a table, a query or a parameter, and the secret lives in this
+// value only.
+type pseudonymizer struct {
+	pool sync.Pool // *pseudoState, one per goroutine at a time
 }
 
 // pseudoState computes HMAC-SHA256 with the inner and outer hash states
@@ -33,8 +31,8 @@ type pseudoState struct {
 	hex          []byte
 }
 
-func newPseudoUDF(secret string) *pseudoUDF {
-	u := &pseudoUDF{}
+func newPseudonymizer(secret string) *pseudonymizer {
+	u := &pseudonymizer{}
 	key := []byte(secret)
 	if len(key) > sha256.BlockSize {
 		k := sha256.Sum256(key)
@@ -61,44 +59,43 @@ func newPseudoUDF(secret string) *pseudoUDF {
 	return u
 }
 
-func (u *pseudoUDF) Config() duckdb.ScalarFuncConfig {
-	vc, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
-	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{vc}, ResultTypeInfo: vc}
+// state is a pseudoState for one goroutine (kept for the reader's life).
+func (u *pseudonymizer) state() *pseudoState { return u.pool.Get().(*pseudoState) }
+
+// of is the pseudonym of one identifier (plan constants, tests).
+func (u *pseudonymizer) of(id string) string {
+	st := u.state()
+	defer u.pool.Put(st)
+	return st.pseudo(id)
 }
 
-func (u *pseudoUDF) Executor() duckdb.ScalarFuncExecutor {
-	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: func(ctx context.Context, chunk *duckdb.ChunkIteratorState) error {
-		in, err := chunk.GetInputChunk().GetVector(0)
-		if err != nil {
-			return err
+// appendPseudo appends the pseudonym of the identifier id.
+func (st *pseudoState) appendPseudo(dst, id []byte) []byte {
+	return append(dst, st.pseudoBorrowed(str(id))...)
+}
+
+// appendPseudoList appends the pseudonyms of a list of identifiers
+// separated by |, ; or , (blank items dropped), joined by |: the SQL splits
+// them on |.
+func (st *pseudoState) appendPseudoList(dst, list []byte) []byte {
+	n := len(dst)
+	for len(list) > 0 {
+		i := bytes.IndexAny(list, "|;,")
+		item := list
+		if i >= 0 {
+			item, list = list[:i], list[i+1:]
+		} else {
+			list = nil
 		}
-		view, err := duckdb.GetVectorView[string](in)
-		if err != nil {
-			return err
+		if item = bytes.TrimSpace(item); len(item) == 0 {
+			continue
 		}
-		out, err := duckdb.GetVectorWriter[string](chunk.GetResultVector())
-		if err != nil {
-			return err
+		if len(dst) > n {
+			dst = append(dst, '|')
 		}
-		st := u.pool.Get().(*pseudoState)
-		defer u.pool.Put(st)
-		for i := 0; i < view.Len(); i++ {
-			s, ok, err := view.GetValueBorrowed(i)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				if err := out.SetNull(i); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := out.Set(i, st.pseudoBorrowed(s)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}}
+		dst = st.appendPseudo(dst, item)
+	}
+	return dst
 }
 
 // pseudo is the pseudonym of s: HMAC-SHA256 of the normalised id, 16 hex.
@@ -107,7 +104,7 @@ func (st *pseudoState) pseudo(s string) string {
 }
 
 // pseudoBorrowed is pseudo(s) in st's own buffer: valid until the next
-// call (DuckDB copies it into the result vector; no allocation per row).
+// call (no allocation per record).
 func (st *pseudoState) pseudoBorrowed(s string) string {
 	st.buf = appendNormID(st.buf[:0], s)
 	if st.mac != nil {
@@ -127,7 +124,7 @@ func (st *pseudoState) pseudoBorrowed(s string) string {
 }
 
 // appendNormID appends id upper-cased (ASCII letters; others as they are)
-// without any white space: the form both Pseudonym and the SQL side use.
+// without any white space: the form Pseudonym and the readers use.
 func appendNormID(b []byte, id string) []byte {
 	n := len(b)
 	b = slices.Grow(b, len(id))[:n+len(id)]
@@ -155,9 +152,4 @@ func ascii(s string) bool {
 		}
 	}
 	return true
-}
-
-// registerPseudo registers ing_pseudo on conn with the secret.
-func registerPseudo(conn *sql.Conn, secret string) error {
-	return duckdb.RegisterScalarUDF(conn, "ing_pseudo", newPseudoUDF(secret))
 }

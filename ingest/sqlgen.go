@@ -42,26 +42,24 @@ const trimChars = " \t\r\n\u00a0\u202f"
 func q(s string) string  { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 func id(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// plan is the SQL of one file. pipeline is a query over the relation
-// _src(line, c0.., _extra) giving line, the typed fields, _ok and _err (the
-// list of {c, v, r} errors of a rejected record); its parameters are $1
-// ipad, $2 opad.
+// plan is the SQL of one file, or of a batch of files of one layout. pipeline
+// is a query over the relation _src (see srcLayout) giving line, _fid, the
+// typed fields, _ok and _err (the list of {c, v, r} errors of a rejected
+// record).
 type plan struct {
-	pipeline  string
-	insert    string // INSERT INTO raw (parameter $1 = file_id); bad lines excluded
-	quar      string // INSERT INTO meta.quarantine (same parameters)
-	quarAfter string // the same, over the records the insert did not take
-	usedCols  []bool // source columns the plan reads
+	pipeline string
+	lay      *srcLayout // what the readers hand over
+	usedCols []bool     // source columns the plan reads
+	// insertMarked inserts the accepted records into the raw table in one
+	// pass over _src and hands each rejected one to ing_reject (reject.go).
+	insertMarked string
+	// A wide (unpivoted) or grouped (summed) file is small and read twice
+	// from a temp table: quar, then insert of the lines without a fault
+	// (parameter $1 = file_id).
+	insert    string
+	quar      string
 	unpivoted bool
 	grouped   bool
-
-	// batch plans (several files in one pass, see batch.go): _src also has
-	// _fid (the file's ledger id) and _month (its month); validated is the
-	// pipeline with _fid, and insertValidated / quarValidated read the
-	// temp table _val it was stored in.
-	batch           bool
-	insertValidated string
-	quarValidated   string
 }
 
 func literalText(s string) string {
@@ -83,21 +81,20 @@ func dateBound(y float64, upper bool, now time.Time) string {
 }
 
 // buildPlan writes the validation SQL of a job.
-func buildPlan(j *job, now time.Time) (*plan, error) { return buildPlanFor(j, now, false) }
-
-// buildPlanFor writes the validation SQL of a job, or, when batch is set,
-// of a batch of files like it (same profile and header): the file id and
-// the month then come from the records (_fid, _month) instead of literals.
-func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
+// buildPlan writes the validation SQL of a job, or of a batch of files like
+// it (same profile and header: batchKey); the file id and the month come
+// from the records (_fid, _month). ps gives the pseudonym of an identifier
+// that is a constant of the profile rather than a column.
+func buildPlan(j *job, now time.Time, ps *pseudonymizer) (*plan, error) {
 	c, p, m := j.c, j.p, j.m
-	pl := &plan{usedCols: make([]bool, len(j.header)), batch: batch}
-	ncols := len(j.header)
-
-	// _rows: the non-empty records
-	// _src holds records only (blank rows are left out by the readers); the
-	// quarantine pass substitutes a filtered source for {SRC}
-	rows := "{SRC}"
-	_ = ncols
+	pl := &plan{usedCols: make([]bool, len(j.header)), lay: &srcLayout{fid: true}}
+	pseudo := map[int]pseudoKind{}
+	for _, f := range c.Fields {
+		if f.Type == TMonth && j.month != "" {
+			pl.lay.month = true
+		}
+	}
+	rows := "_src"
 
 	// text of each field
 	text := map[string]string{}
@@ -115,9 +112,9 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 		case !mapped:
 			text[f.Name] = "NULL::VARCHAR"
 		case spec.Value != "":
-			text[f.Name] = literalText(spec.Value)
+			text[f.Name] = literalText(constPseudo(f, spec.Value, ps))
 		case spec.File != "":
-			text[f.Name] = literalText(j.groups[spec.File])
+			text[f.Name] = literalText(constPseudo(f, j.groups[spec.File], ps))
 		case spec.HeaderOf != "":
 			h := j.m.header[spec.HeaderOf]
 			v := ""
@@ -131,7 +128,7 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 					v = h
 				}
 			}
-			text[f.Name] = literalText(v)
+			text[f.Name] = literalText(constPseudo(f, v, ps))
 		default:
 			i, ok := m.col[f.Name]
 			if !ok {
@@ -139,11 +136,13 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 				break
 			}
 			pl.usedCols[i] = true
-			if j.needTrim() {
-				text[f.Name] = fmt.Sprintf("nullif(trim(r.c%d), '')", i)
-			} else {
-				text[f.Name] = fmt.Sprintf("r.c%d", i) // trimmed by the reader, empty = NULL
+			switch f.Type {
+			case TPseudonym:
+				pseudo[i] = pseudoID
+			case TPseudonymList:
+				pseudo[i] = pseudoList
 			}
+			text[f.Name] = fmt.Sprintf("r.c%d", i) // trimmed by the reader, empty = NULL
 			colName[f.Name] = q(strings.TrimSpace(j.header[i]))
 		}
 	}
@@ -161,9 +160,9 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 		}
 		return id("h_" + f)
 	}
-	sel = append(sel, "r.line", "r._extra")
-	if batch {
-		sel = append(sel, "r._fid", "r._month")
+	sel = append(sel, "r.line", "r._extra", "r._fid")
+	if pl.lay.month {
+		sel = append(sel, "r._month")
 	}
 	for _, f := range c.Fields {
 		sel = append(sel, text[f.Name]+" AS "+id("t_"+f.Name))
@@ -230,14 +229,12 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 			prep1 = append(prep1, lv+" AS "+lj)
 			e = fmt.Sprintf("ing_territory(%s, %s)", lj, t)
 		case TPseudonym:
-			e = "ing_pseudo(" + t + ")"
+			e = t // the readers replaced the identifier by its pseudonym
 		case TPseudonymList:
-			e = fmt.Sprintf("list_transform(list_filter(string_split_regex(coalesce(%s, ''), '\\s*[|;,]\\s*'), x -> trim(x) <> ''), x -> ing_pseudo(x))", t)
+			e = fmt.Sprintf("list_filter(string_split(coalesce(%s, ''), '|'), x -> x <> '')", t) // pseudonyms joined by |
 		case TMonth:
-			if batch {
+			if pl.lay.month {
 				e = "t._month"
-			} else if j.month != "" {
-				e = "DATE " + q(j.month+"-01")
 			} else if f.DateOf != "" {
 				e = "CAST(date_trunc('month', " + dateFn + "(" + id("t_"+f.DateOf) + ")) AS DATE)"
 			} else {
@@ -334,24 +331,23 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 	}
 	items = append(items, `{'c': '(record)', 'v': NULL::VARCHAR, 'r': "e__row"}`)
 	var out []string
-	out = append(out, "line")
-	if batch {
-		out = append(out, "_fid")
-	}
+	out = append(out, "line", "_fid")
 	for _, f := range c.Fields {
 		out = append(out, id(f.Name))
 	}
-	// a chain of projections, no join: the output keeps the order of _src
-	// (batch.go numbers the lines by it)
+	// a chain of projections; each record carries its line and file id,
+	// so the order of the output does not matter
 	pl.pipeline = "WITH p0 AS (" + txt + "), p1 AS (SELECT " + strings.Join(prep1, ", ") + " FROM p0), " +
 		"ty AS (SELECT t.*, " + strings.Join(typed, ", ") + " FROM p1 t), er AS (SELECT *, " + strings.Join(errs, ", ") + " FROM ty), fin AS (SELECT *, (" + strings.Join(okParts, " AND ") + ") AS _ok FROM er) " +
 		"SELECT " + strings.Join(out, ", ") + ", _ok, CASE WHEN NOT _ok THEN list_filter([" + strings.Join(items, ", ") + "], x -> x.r IS NOT NULL) END AS _err FROM fin"
 
 	pl.quar = "INSERT INTO meta.quarantine SELECT DISTINCT $1, line, e.c, e.v, e.r FROM (SELECT line, unnest(_err) AS e FROM (" + pl.pipeline + ") WHERE NOT _ok)"
-	// the quarantine pass after the load: only the records that did not load
-	pl.quarAfter = strings.ReplaceAll(pl.quar, "{SRC}", "(SELECT * FROM _src WHERE line NOT IN (SELECT line FROM _loaded))")
-	pl.quar = strings.ReplaceAll(pl.quar, "{SRC}", "_src")
-	pl.pipeline = strings.ReplaceAll(pl.pipeline, "{SRC}", "_src")
+	for i, used := range pl.usedCols {
+		if used {
+			pl.lay.cols = append(pl.lay.cols, i)
+			pl.lay.pseudo = append(pl.lay.pseudo, pseudo[i])
+		}
+	}
 
 	// insert
 	var cols, vals []string
@@ -387,14 +383,27 @@ func buildPlanFor(j *job, now time.Time, batch bool) (*plan, error) {
 		}
 		pl.insert += " GROUP BY " + strings.Join(by, ", ")
 	}
-	if batch {
-		if pl.unpivoted || pl.grouped {
-			return nil, fmt.Errorf("profile %s: wide or grouped layouts load one file at a time", p.Name)
-		}
-		pl.insertValidated = fmt.Sprintf("INSERT INTO %s (file_id, line, %s) SELECT _fid, line, %s FROM _val WHERE _ok", c.Table, strings.Join(cols, ", "), strings.Join(vals, ", "))
-		pl.quarValidated = "INSERT INTO meta.quarantine SELECT DISTINCT _fid, line, e.c, e.v, e.r FROM (SELECT _fid, line, unnest(_err) AS e FROM _val WHERE NOT _ok)"
+	if !pl.unpivoted && !pl.grouped {
+		pl.insertMarked = fmt.Sprintf("INSERT INTO %s (file_id, line, %s) SELECT _fid, line, %s FROM (%s) WHERE _ok OR ing_reject(_fid, line, CAST(to_json(_err) AS VARCHAR))",
+			c.Table, strings.Join(cols, ", "), strings.Join(vals, ", "), pl.pipeline)
 	}
 	return pl, nil
+}
+
+// constPseudo is v, or its pseudonym when f is an identifier: a profile
+// constant is replaced at plan time, like a column by the readers.
+func constPseudo(f Field, v string, ps *pseudonymizer) string {
+	switch {
+	case v == "" || ps == nil:
+		return v
+	case f.Type == TPseudonym:
+		return ps.of(v)
+	case f.Type == TPseudonymList:
+		st := ps.state()
+		defer ps.pool.Put(st)
+		return string(st.appendPseudoList(nil, []byte(v)))
+	}
+	return v
 }
 
 var identRE = regexp.MustCompile(`'[^']*'|\b[a-z_][a-z0-9_]*\b`)

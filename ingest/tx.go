@@ -2,67 +2,51 @@ package ingest
 
 import (
 	"context"
-
 	"database/sql"
 	"fmt"
 	"os"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
-// openSource exposes the file's records as _src(line, c0.., _extra): a view
-// over DuckDB's read_csv for plain CSV files, else the Arrow stream of a Go
-// reader (consumed once: call again for a second pass), or, when
-// materialize is set, a temp table filled from either. It returns the
-// number of records (non-empty rows) when the Go side knows it.
-func (l *loader) openSource(ctx context.Context, j *job, used []bool, bar *progressBar, materialize bool) (release func(), records int64, err error) {
-	ncols := len(j.header)
-	conn := l.conn
-	if j.srcReady {
-		return func() {}, j.records, nil
+// sourceReader is the records of the files as Arrow record batches of the
+// plan's layout (srcLayout).
+type sourceReader interface {
+	array.RecordReader
+	// Records is the number of records read from each file, in order.
+	Records() []int64
+	Close()
+}
+
+// textSource is a textReader over the Go reader of one file.
+type textSource struct {
+	*textReader
+	close func() error
+}
+
+func (t *textSource) Records() []int64 { return []int64{t.records} }
+func (t *textSource) Close()           { t.close() }
+
+// monthDays is _month of a file: its month's first day in days since
+// 1970-01-01 (0 without a month: the layout has no _month then).
+func monthDays(month string) int32 {
+	t, err := time.Parse("2006-01", month)
+	if err != nil {
+		return 0
 	}
+	return int32(t.Unix() / 86400)
+}
+
+// openReader reads the records of j, whose ledger id is fileID: the plain
+// reader for plain CSV, else the Go reader of its format.
+func (l *loader) openReader(ctx context.Context, j *job, pl *plan, fileID int64, bar *progressBar) (sourceReader, error) {
+	ncols := len(j.header)
 	if j.kind == "csv" && j.scan.plain {
-		var cols, sel, view []string
-		for i := 0; i < ncols; i++ {
-			cols = append(cols, fmt.Sprintf("'c%d': 'VARCHAR'", i))
-			if used == nil || used[i] {
-				sel = append(sel, fmt.Sprintf("c%d", i))
-				view = append(view, fmt.Sprintf("c%d", i))
-			} else {
-				view = append(view, fmt.Sprintf("NULL::VARCHAR AS c%d", i))
-			}
-		}
-		if len(sel) == 0 {
-			sel = []string{"c0"}
-		}
-		// The records go to a temp table first: its rowid is the order of
-		// the file (preserve_insertion_order), which gives the line numbers
-		// at no cost (row_number() over read_csv costs as much as the read).
-		// Lines of delimiters only are not records (the scan listed them).
-		lineExpr := fmt.Sprintf("CAST(rowid + %d AS BIGINT)", j.headerLine+1)
-		where := fmt.Sprintf("%s <= %d", lineExpr, j.scan.lastDataLine)
-		if len(j.scan.emptyLines) > 0 {
-			var l []string
-			for _, e := range j.scan.emptyLines {
-				l = append(l, fmt.Sprint(e))
-			}
-			where += " AND " + lineExpr + " NOT IN (" + strings.Join(l, ", ") + ")"
-		}
-		s := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _src_csv AS SELECT %s
-			FROM read_csv(%s, delim=%s, header=false, skip=%d, all_varchar=true, auto_detect=false, quote='"', escape='"',
-			              null_padding=false, strict_mode=true, columns={%s});
-			CREATE OR REPLACE TEMP VIEW _src AS SELECT %s AS line, %s, NULL::VARCHAR AS _extra FROM _src_csv WHERE %s`,
-			strings.Join(sel, ", "), q(j.path), q(string(j.sn.delim)), j.headerLine, strings.Join(cols, ", "),
-			lineExpr, strings.Join(view, ", "), where)
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return nil, 0, err
-		}
-		_ = materialize
-		j.srcReady, j.records = true, j.scan.records
-		return func() {
-			dropTemp(conn, "_src", "_src_csv")
-		}, j.scan.records, nil
+		f := &plainFile{path: j.path, fid: fileID, month: monthDays(j.month), headerLine: j.headerLine, lastDataLine: j.scan.lastDataLine}
+		return newPlainReader(ctx, []*plainFile{f}, j.sn.delim, ncols, pl.lay, l.pseudo, bar.bytes), nil
 	}
 	var src rowSource
 	var closer func() error
@@ -70,81 +54,88 @@ func (l *loader) openSource(ctx context.Context, j *job, used []bool, bar *progr
 	case "csv":
 		cs, err := openCSVSource(j.path, j.sn, j.headerLine, j.scan.lastDataLine)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		src, closer = cs, cs.Close
 	case "xlsx":
 		xs, err := j.book.source(j.sheet, j.headerLine)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		src, closer = xs, xs.Close
 	case "json", "ndjson":
 		js, err := j.jdoc.open(j.path)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		js.keys = j.header
 		src, closer = js, func() error { return nil }
+	default:
+		return nil, fmt.Errorf("no reader for %s files", j.kind)
 	}
-	defer closer()
-	rd := newTextReader(src, ncols)
-	rd.keep = used
+	rd := newTextReader(src, ncols, pl.lay, l.pseudo)
+	rd.fid, rd.month = fileID, monthDays(j.month)
 	rd.strict = j.kind == "csv"
 	if bar != nil {
 		rd.onRow = bar.row
 	}
-	defer rd.Release()
-	// Materialised whole (SELECT *): DuckDB's projection pushdown into an
-	// Arrow stream view misplaces columns when a query reads only some of
-	// them, and a table serves both passes (load, quarantine).
-	_ = materialize
-	if err := loadArrow(ctx, conn, rd, "_src"); err != nil {
-		return nil, 0, err
+	return &textSource{textReader: rd, close: closer}, nil
+}
+
+// loadMarked runs the plan's one-pass validation over rd (reject.go): the
+// accepted records go to the raw table, the rejected ones to
+// meta.quarantine. It returns the records read per file, the records
+// accepted in all and the rejected ones per file id.
+func (l *loader) loadMarked(ctx context.Context, pl *plan, rd sourceReader) (read []int64, accepted int64, rejected map[int64]int64, err error) {
+	defer rd.Close()
+	l.rejects.reset()
+	err = withArrowView(ctx, l.conn, rd, "_src", func() error {
+		if err := checkArrowScan(ctx, l.conn, pl.insertMarked, rd.Schema().NumFields()); err != nil {
+			return err
+		}
+		r, err := l.validating(ctx, pl.insertMarked)
+		if err != nil {
+			return err
+		}
+		accepted, err = r.RowsAffected()
+		return err
+	})
+	rows := l.rejects.take()
+	if err != nil {
+		return nil, 0, nil, err
 	}
-	j.srcReady, j.records = true, rd.records
-	return func() { dropTemp(conn, "_src") }, rd.records, nil
+	rd.Close() // every record is counted once the readers have stopped
+	if err := writeQuarantine(ctx, l.conn, rows); err != nil {
+		return nil, 0, nil, err
+	}
+	return rd.Records(), accepted, perFile(rows), nil
+}
+
+// errCounts: the records read are not those accepted plus those rejected
+// (an internal error: the load is refused rather than half right).
+func errCounts(path string, read, accepted, rejected int64) error {
+	return &Error{File: path, Reason: fmt.Sprintf("internal error: %d records read, %d accepted, %d rejected", read, accepted, rejected)}
 }
 
 // transact runs the load of one file in one transaction.
 func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progressBar) (_ FileResult, months []time.Time, all bool, err error) {
 	tb := time.Now()
-	pl, err := buildPlan(j, l.now)
+	pl, err := buildPlan(j, l.now, l.pseudo)
 	if err != nil {
 		return fr, nil, false, err
 	}
 	debugf(tb, "plan")
 	conn := l.conn
-	// The records go to a temp table before the transaction: rows appended
-	// inside a transaction do not get their final rowid, which gives the
-	// line numbers of plain CSV files. Temp tables are not the warehouse.
-	_, _, err = l.openSource(ctx, j, pl.usedCols, bar, false)
-	if err != nil && j.kind == "csv" && j.scan.plain {
-		// read_csv refused it (a line with another number of fields, ...):
-		// the Go reader takes it and says which records are wrong
-		l.log.Debug("ingest: read_csv failed, Go reader takes over", "file", j.path, "err", err)
-		j.scan.plain = false
-		_, _, err = l.openSource(ctx, j, pl.usedCols, bar, false)
+	defer dropTemp(conn, "_src")
+	var fileID int64
+	if err := conn.QueryRowContext(ctx, "SELECT nextval('meta.file_seq')").Scan(&fileID); err != nil {
+		return fr, nil, false, err
 	}
-	if err != nil {
-		if e, ok := err.(*Error); ok {
-			return fr, nil, false, e
-		}
-		return fr, nil, false, &Error{File: j.path, Reason: "reading", Err: err}
-	}
-	defer func() {
-		j.srcReady = false
-		dropTemp(conn, "_src", "_src_csv", "_loaded")
-	}()
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fr, nil, false, err
 	}
 	committed := false
-	var release func()
 	defer func() {
-		if release != nil {
-			release()
-		}
 		if !committed {
 			conn.ExecContext(context.Background(), "ROLLBACK")
 		}
@@ -163,80 +154,47 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 	// (see loader.validating)
 	step := func(what, s string, args ...any) (int64, error) { return run(what, conn.ExecContext, s, args...) }
 	validate := func(what, s string, args ...any) (int64, error) { return run(what, l.validating, s, args...) }
-	var fileID int64
-	if err := conn.QueryRowContext(ctx, "SELECT nextval('meta.file_seq')").Scan(&fileID); err != nil {
-		return fr, nil, false, err
-	}
-	args := []any{fileID}
-	open := func(materialize bool) (int64, error) {
-		if release != nil {
-			release()
-			release = nil
+	fileErr := func(err error) error {
+		if e, ok := err.(*Error); ok {
+			return e
 		}
-		bar.describe("reading")
-		t0 := time.Now()
-		rel, n, err := l.openSource(ctx, j, pl.usedCols, bar, materialize)
-		debugf(t0, "open source")
-		if err != nil {
-			if e, ok := err.(*Error); ok {
-				return 0, e
-			}
-			return 0, &Error{File: j.path, Reason: "reading", Err: err}
-		}
-		release = rel
-		return n, nil
+		return &Error{File: j.path, Reason: "reading", Err: err}
 	}
-	countRejected := func() (int64, error) {
-		var n int64
-		err := conn.QueryRowContext(ctx, "SELECT count(DISTINCT line) FROM meta.quarantine WHERE file_id = $1", fileID).Scan(&n)
-		return n, err
+	bar.describe("loading")
+	rd, err := l.openReader(ctx, j, pl, fileID, bar)
+	if err != nil {
+		return fr, nil, false, fileErr(err)
 	}
 	if pl.unpivoted || pl.grouped {
-		// small wide or grouped files: quarantine first, then the good lines
-		if fr.Read, err = open(true); err != nil {
+		// small wide or grouped files: a temp table, the quarantine first,
+		// then the lines without a fault
+		err := loadArrow(ctx, conn, rd, "_src")
+		rd.Close()
+		if err != nil {
+			return fr, nil, false, fileErr(err)
+		}
+		fr.Read = rd.Records()[0]
+		if _, err := validate("quarantine", pl.quar, fileID); err != nil {
 			return fr, nil, false, err
 		}
-		if _, err := validate("quarantine", pl.quar, args...); err != nil {
+		if _, err := validate("loading", pl.insert, fileID); err != nil {
 			return fr, nil, false, err
 		}
-		if _, err := validate("loading", pl.insert, args...); err != nil {
-			return fr, nil, false, err
-		}
-		if fr.Rejected, err = countRejected(); err != nil {
+		if err := conn.QueryRowContext(ctx, "SELECT count(DISTINCT line) FROM meta.quarantine WHERE file_id = $1", fileID).Scan(&fr.Rejected); err != nil {
 			return fr, nil, false, err
 		}
 		fr.Accepted = fr.Read - fr.Rejected
 	} else {
-		n, err := open(false)
+		t0 := time.Now()
+		read, accepted, rejected, err := l.loadMarked(ctx, pl, rd)
+		debugf(t0, "validating and loading")
 		if err != nil {
-			return fr, nil, false, err
+			return fr, nil, false, fileErr(err)
 		}
-		bar.describe("loading")
-		if fr.Accepted, err = validate("loading", pl.insert, args...); err != nil {
-			return fr, nil, false, err
-		}
-		fr.Read = n
-		if fr.Accepted < fr.Read {
-			if _, err := open(false); err != nil {
-				return fr, nil, false, err
-			}
-			if _, err := step("loaded lines", fmt.Sprintf("CREATE OR REPLACE TEMP TABLE _loaded AS SELECT line FROM %s WHERE file_id = $1", j.c.Table), args...); err != nil {
-				return fr, nil, false, err
-			}
-			if _, err := validate("quarantine", pl.quarAfter, args...); err != nil {
-				return fr, nil, false, err
-			}
-			if fr.Rejected, err = countRejected(); err != nil {
-				return fr, nil, false, err
-			}
-		}
+		fr.Read, fr.Accepted, fr.Rejected = read[0], accepted, rejected[fileID]
 		if fr.Accepted+fr.Rejected != fr.Read {
-			return fr, nil, false, &Error{File: j.path, Reason: fmt.Sprintf("internal error: %d records read, %d accepted, %d rejected", fr.Read, fr.Accepted, fr.Rejected)}
+			return fr, nil, false, errCounts(j.path, fr.Read, fr.Accepted, fr.Rejected)
 		}
-	}
-	if release != nil {
-		release()
-		release = nil
 	}
 	fr.Sender, fr.Period = j.sender, j.period
 
