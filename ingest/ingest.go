@@ -21,9 +21,9 @@
 //   - Personal data: columns named in a profile's drop list are never read
 //     into the warehouse; identifiers of people become keyed pseudonyms:
 //     the first 16 hex characters of HMAC-SHA256(secret, id), id trimmed,
-//     upper-cased and stripped of spaces. The HMAC is computed by a Go
-//     function registered on ingest's own DuckDB connection (ing_pseudo); the
-//     secret stays in the process memory and is never written anywhere.
+//     upper-cased and stripped of spaces. The HMAC is computed in Go by the
+//     readers, before a record reaches DuckDB; the secret stays in the
+//     process memory and is never written anywhere.
 package ingest
 
 import (

@@ -277,10 +277,8 @@ func (l *loader) transact(ctx context.Context, j *job, fr FileResult, bar *progr
 
 // dropTemp drops the temp tables or views names, whichever they are. One
 // statement per object: "DROP VIEW IF EXISTS x" fails when x is a table
-// (the Go readers make _src a table, read_csv a view), and in a
-// multi-statement string that error skipped the drops after it, leaving a
-// _src table that made every later plain file fall back to the Go reader
-// and every later batch to one file at a time.
+// (_src is a table for wide and grouped files, an Arrow view otherwise),
+// and in a multi-statement string that error skipped the drops after it.
 func dropTemp(conn *sql.Conn, names ...string) {
 	for _, n := range names {
 		var kind string
