@@ -551,12 +551,14 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 			return notIncremental{fmt.Sprintf("most rows are to be copied whole (%d of %d)", whole, total)}
 		}
 		for i, st := range plan {
-			if st.action != "whole" || st.t.rows > compareLimit {
+			if st.action != "whole" || !st.t.indexed || st.t.rows > compareLimit {
 				continue
 			}
-			// Small tables rebuilt whole (ref, meta, the models that are not
-			// incremental) most often have the same rows: reading both is
-			// cheaper than rewriting (and re-indexing) them.
+			// Rewriting a table with an index (a primary key: ref.territory,
+			// meta.run...) is slow, its keys deleted then inserted again:
+			// such a table is first compared with the previous snapshot's,
+			// and left as it is when it has the same rows (they are small
+			// and most often unchanged).
 			t0 := time.Now()
 			same, err := p.sameRows(ctx, st.t)
 			if err != nil {
@@ -578,35 +580,10 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 				res.Copied++
 			}
 		}
-		// Every deletion first, then a checkpoint, then every insertion: the
-		// new rows go into the blocks the deleted ones freed (the file does
-		// not grow by what is rewritten), and a table with a primary key is
-		// refilled without the deleted keys still in its index (much
-		// slower).
-		for _, st := range plan {
-			t0 := time.Now()
-			switch st.action {
-			case "window":
-				if err := p.setup(ctx, st.t, st.c); err != nil {
-					return err
-				}
-				if _, err := p.conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, st.t.in(snapshotAlias), st.c.Window)); err != nil {
-					return fmt.Errorf("delete the window of %s: %w", st.t.fullName(), err)
-				}
-			case "whole":
-				if _, err := p.conn.ExecContext(ctx, `DELETE FROM `+st.t.in(snapshotAlias)); err != nil {
-					return fmt.Errorf("empty %s: %w", st.t.fullName(), err)
-				}
-			default:
-				continue
-			}
-			p.debug("delete", t0, "table", st.t.fullName(), "action", st.action)
-		}
-		t0 := time.Now()
-		if _, err := p.conn.ExecContext(ctx, `CHECKPOINT `+snapshotAlias); err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
-		}
-		p.debug("checkpoint after the deletions", t0)
+		// No checkpoint between the deletions and the insertions: it would
+		// let the new rows reuse the freed blocks, but on a big table it
+		// costs more than the window's copy (the growth bound above keeps
+		// the file's size in check).
 		for _, st := range plan {
 			t0 := time.Now()
 			var n int64
@@ -616,8 +593,14 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 				if err := p.setup(ctx, st.t, st.c); err != nil {
 					return err
 				}
+				if _, err := p.conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, st.t.in(snapshotAlias), st.c.Window)); err != nil {
+					return fmt.Errorf("delete the window of %s: %w", st.t.fullName(), err)
+				}
 				n, err = p.insert(ctx, st.t, st.c.Window)
 			case "whole":
+				if _, err := p.conn.ExecContext(ctx, `DELETE FROM `+st.t.in(snapshotAlias)); err != nil {
+					return fmt.Errorf("empty %s: %w", st.t.fullName(), err)
+				}
 				n, err = p.insert(ctx, st.t, "")
 			}
 			if err != nil {
@@ -625,7 +608,7 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 			}
 			res.Rows += n
 			if st.action == "window" || st.action == "whole" {
-				p.debug("insert", t0, "table", st.t.fullName(), "action", st.action, "rows", n)
+				p.debug(st.action, t0, "table", st.t.fullName(), "rows", n)
 			}
 			if st.action == "whole" || st.action == "same" {
 				continue
@@ -692,40 +675,20 @@ var (
 var maxWholeShare = 0.5
 
 // compareLimit is the size (rows, DuckDB's estimate) up to which a table
-// to be copied whole is first compared with the previous snapshot's.
+// with an index to be copied whole is first compared with the previous
+// snapshot's.
 var compareLimit int64 = 1_000_000
 
-// sameRows says whether the snapshot's table t has exactly the rows of the
-// warehouse's: the same multiset of rows (EXCEPT ALL both ways). Floating
-// point columns are compared by their text as well, so that values equal
-// but not identical (0.0 and -0.0) count as different.
+// sameRows says whether the snapshot's table t has the rows of the
+// warehouse's: the same multiset of rows (EXCEPT ALL both ways, where NULLs
+// are equal, and so are 0.0 and -0.0: a table with a primary key rewritten
+// with DELETE and INSERT would not tell them apart either).
 func (p *publication) sameRows(ctx context.Context, t table) (bool, error) {
-	rows, err := p.conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
-		WHERE database_name = ? AND schema_name = ? AND table_name = ? ORDER BY column_index`, p.src, t.schema, t.name)
-	if err != nil {
-		return false, err
-	}
-	var text []string
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			rows.Close()
-			return false, err
-		}
-		if strings.Contains(typ, "DOUBLE") || strings.Contains(typ, "FLOAT") || strings.Contains(typ, "REAL") {
-			text = append(text, ", CAST(x."+quoteIdent(name)+" AS VARCHAR)")
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	cols := "x.*" + strings.Join(text, "")
 	var diff int64
-	err = p.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT
-		(SELECT count(*) FROM (SELECT %[3]s FROM %[1]s x EXCEPT ALL SELECT %[3]s FROM %[2]s x)) +
-		(SELECT count(*) FROM (SELECT %[3]s FROM %[2]s x EXCEPT ALL SELECT %[3]s FROM %[1]s x))`,
-		t.in(snapshotAlias), t.in(p.src), cols)).Scan(&diff)
+	err := p.conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT
+		(SELECT count(*) FROM (FROM %[1]s EXCEPT ALL FROM %[2]s)) +
+		(SELECT count(*) FROM (FROM %[2]s EXCEPT ALL FROM %[1]s))`,
+		t.in(snapshotAlias), t.in(p.src))).Scan(&diff)
 	if err != nil {
 		return false, fmt.Errorf("compare %s: %w", t.fullName(), err)
 	}
@@ -903,6 +866,7 @@ func applyDescriptions(ctx context.Context, conn *sql.Conn, desc map[string]stri
 type table struct {
 	schema, name string
 	rows         int64 // DuckDB's estimate
+	indexed      bool  // has a primary key, a unique constraint or an index
 }
 
 func (t table) fullName() string { return t.schema + "." + t.name }
@@ -914,7 +878,7 @@ func (t table) in(db string) string {
 
 func baseTables(ctx context.Context, q queryer, database string) ([]table, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT schema_name, table_name, coalesce(estimated_size, 0) FROM duckdb_tables()
+		SELECT schema_name, table_name, coalesce(estimated_size, 0), has_primary_key OR index_count > 0 FROM duckdb_tables()
 		WHERE database_name = ? AND NOT temporary AND NOT internal
 		ORDER BY schema_name, table_name`, database)
 	if err != nil {
@@ -924,7 +888,7 @@ func baseTables(ctx context.Context, q queryer, database string) ([]table, error
 	var out []table
 	for rows.Next() {
 		var t table
-		if err := rows.Scan(&t.schema, &t.name, &t.rows); err != nil {
+		if err := rows.Scan(&t.schema, &t.name, &t.rows, &t.indexed); err != nil {
 			return nil, err
 		}
 		out = append(out, t)
