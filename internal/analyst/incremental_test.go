@@ -180,6 +180,9 @@ func testPublishIncremental(t *testing.T, compare bool) {
 		if res.Fallback != nil {
 			t.Errorf("%s: the incremental publication failed: %v", name, res.Fallback)
 		}
+		if got := queryStrings(t, db, `SELECT current_setting('max_vacuum_tasks')`); got[0][0] != "100" {
+			t.Errorf("%s: max_vacuum_tasks left at %v", name, got)
+		}
 		for _, leftover := range []string{snap + ".tmp", snap + ".tmp.wal", snap + ".wal"} {
 			if _, err := os.Stat(leftover); err == nil {
 				t.Errorf("%s: %s left behind", name, leftover)
@@ -367,6 +370,7 @@ func TestPublishCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := fileHash(t, snap)
+	vacuumTasks := queryStrings(t, db, `SELECT current_setting('max_vacuum_tasks')`)[0][0]
 	rewriteWindow(t, db, "2025-07-01", 1)
 	// The window's setup runs once the previous snapshot is copied and
 	// attached; this one takes minutes.
@@ -389,6 +393,9 @@ func TestPublishCancelled(t *testing.T) {
 	}
 	if fileHash(t, snap) != before {
 		t.Error("the previous snapshot changed")
+	}
+	if got := queryStrings(t, db, `SELECT current_setting('max_vacuum_tasks')`); got[0][0] != vacuumTasks {
+		t.Errorf("max_vacuum_tasks left at %v, was %s", got, vacuumTasks)
 	}
 	s := openSession(t, snap, 10*time.Second)
 	if got := queryStrings(t, s.Conn(), "SELECT count(*) FROM mart.indicator WHERE period LIKE 'extra-%'"); got[0][0] != "0" {
