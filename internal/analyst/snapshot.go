@@ -484,9 +484,9 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 		if err := p.conn.QueryRowContext(ctx, `SELECT catalog, mode, excluded, full_bytes FROM `+snapshotAlias+`.meta.analyst_snapshot`).Scan(&catalog, &mode, &excluded, &fullBytes); err != nil {
 			return notIncremental{"the previous snapshot is of an older format (" + err.Error() + ")"}
 		}
-		// Deleted rows leave room in the file that later publications only
-		// partly reuse: past maxGrowth times its size after the last full
-		// publication, the snapshot is written anew.
+		// Deleted rows keep their room in the file (no vacuum): past
+		// maxGrowth times its size after the last full publication, the
+		// snapshot is written anew.
 		base := prevInfo.Size()
 		if mode != ModeFull && fullBytes.Valid {
 			base = fullBytes.Int64
