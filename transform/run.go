@@ -136,14 +136,18 @@ CREATE TABLE IF NOT EXISTS meta.test_failure (
 // sessionSQL sets the run's parameters and the helper macros models use.
 // in_window(month) is true for months recomputed by this run;
 // in_window_period(kind, start) for periods (month, quarter, year) that end
-// in or after the window and start before its end.
+// in or after the window and start before its end. Its middle term follows
+// from the last one (no period is longer than 12 months) but is a plain
+// bound on start, which DuckDB checks against the row groups' min/max: a
+// window's rows of the national mart.indicator (7 M of 196 M) are then read
+// in 1 s instead of 5.7 s, for the delete, the data tests and the snapshot.
 const sessionSQL = `SET VARIABLE since = DATE '%s';
 SET VARIABLE until = DATE '%s';
 SET VARIABLE am_under3_ratio = %v;
 CREATE OR REPLACE TEMP MACRO in_window(d) AS d >= getvariable('since') AND d <= getvariable('until');
 CREATE OR REPLACE TEMP MACRO period_months(kind) AS CASE kind WHEN 'month' THEN 1 WHEN 'quarter' THEN 3 ELSE 12 END;
 CREATE OR REPLACE TEMP MACRO period_end(kind, start) AS CAST(start + to_months(period_months(kind)) - INTERVAL 1 DAY AS DATE);
-CREATE OR REPLACE TEMP MACRO in_window_period(kind, start) AS start <= getvariable('until') AND period_end(kind, start) >= getvariable('since');
+CREATE OR REPLACE TEMP MACRO in_window_period(kind, start) AS start <= getvariable('until') AND start > getvariable('since') - INTERVAL 12 MONTH AND period_end(kind, start) >= getvariable('since');
 CREATE OR REPLACE TEMP MACRO period_label(kind, start) AS CASE kind WHEN 'month' THEN strftime(start, '%%Y-%%m') WHEN 'quarter' THEN CAST(year(start) AS VARCHAR) || '-T' || CAST(quarter(start) AS VARCHAR) ELSE CAST(year(start) AS VARCHAR) END`
 
 // SessionSQL is the session a run opens before its models: the window

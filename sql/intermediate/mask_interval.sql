@@ -19,7 +19,7 @@
 --   géographie).
 -- grain: un territoire et une période ayant une figure masquable en complément
 -- source: int.indicator_value, staging.territory, mart.indicator_breakdown, mart.indicator_catalog
--- incremental: period_start >= date_trunc('year', getvariable('since')) - INTERVAL 1 YEAR
+-- incremental: in_window_period(CASE (base // 100000) % 3 WHEN 0 THEN 'month' WHEN 1 THEN 'quarter' ELSE 'year' END, period_start)
 -- formula: b_lo = n(1re partie) + 1, b_hi = min(n(2e partie), n(total)) pour la 2e partie d'une décomposition, par n puis valeur puis nom ;
 --   g_lo, g_hi de même parmi les territoires de même niveau et de même parent, par n puis code, le parent tenant lieu de total
 -- columns:
@@ -33,7 +33,8 @@ WITH v AS NOT MATERIALIZED (
     SELECT level, code, period_kind, period_start,
         list_transform(ind, x -> x.value) AS vals, list_transform(ind, x -> x.n) AS ns
     FROM int.indicator_value
-    WHERE period_start >= date_trunc('year', getvariable('since')) - INTERVAL 1 YEAR
+    -- a period's masks depend on that period's figures only
+    WHERE in_window_period(period_kind, period_start)
 ), names AS (
     -- position of each indicator in the lists
     SELECT unnest(generate_series(1, len(ind))) AS i, unnest(list_transform(ind, x -> x.indicator)) AS indicator
