@@ -389,8 +389,8 @@ type dbtx interface {
 // name (model__new), runs the data tests on it, and only then swaps it for
 // the previous table in one short transaction; on failure the temporary
 // table is dropped and the previous table was never touched. An incremental
-// build deletes and re-inserts the window and runs the tests in one
-// transaction, rolled back on failure. Views and macros are created in a
+// build, in one transaction rolled back on failure, deletes the window,
+// computes it again into model__window, tests that and appends it. Views and macros are created in a
 // transaction of their own.
 func (r *runner) build(ctx context.Context, m Model, mr *ModelResult, exists bool) (err error) {
 	var failures []testFailure
@@ -418,18 +418,31 @@ func (r *runner) build(ctx context.Context, m Model, mr *ModelResult, exists boo
 		case "macro":
 			return r.exec(ctx, tx, m.SQL)
 		}
+		// The window is computed into a table of its own and tested there
+		// before it joins the model: the tests then read the new rows only.
+		// Tested in place, behind the window's predicate, they read whole
+		// columns of the model (national int.indicator_value: 31 s of tests
+		// for 118 k new rows, its list column being read for all 3.3 M).
+		// The delete comes first, as a model may read its own table.
+		win := m.Name + "__window"
 		if err := r.exec(ctx, tx, fmt.Sprintf("DELETE FROM %s WHERE %s", m.Name, m.Incremental)); err != nil {
 			return err
 		}
-		q := fmt.Sprintf("INSERT INTO %s BY NAME\nSELECT * FROM (\n%s\n) WHERE %s", m.Name, m.SQL, m.Incremental)
+		q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\nSELECT * FROM (\n%s\n) WHERE %s", win, m.SQL, m.Incremental)
+		if err := r.exec(ctx, tx, q); err != nil {
+			return err
+		}
+		if failures, err = r.runTests(ctx, tx, m, mr, win); err != nil {
+			return err
+		}
+		q = fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM %s", m.Name, win)
 		r.res.Statements = append(r.res.Statements, q)
 		res, err := tx.ExecContext(ctx, q)
 		if err != nil {
 			return err
 		}
 		mr.Rows, _ = res.RowsAffected()
-		failures, err = r.runTests(ctx, tx, m, mr, fmt.Sprintf("(SELECT * FROM %s WHERE %s)", m.Name, m.Incremental))
-		return err
+		return r.exec(ctx, tx, "DROP TABLE "+win)
 	}
 
 	if m.SelfSchema != "" && !exists {

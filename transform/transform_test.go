@@ -424,6 +424,33 @@ func TestFailingModelKeepsPreviousTable(t *testing.T) {
 			t.Errorf("%s: %s after the fix", m.Name, m.Status)
 		}
 	}
+
+	// An incremental build tests its window before it joins the table: a
+	// failing window leaves the table as it was, and no scratch table.
+	for tb := range before {
+		before[tb] = count(tb)
+	}
+	mustExec(t, db, `INSERT INTO raw.am_register VALUES (DATE '2025-03-01', 'amY', '35001', false, DATE '2020-01-01', NULL, 'active', 9, NULL, 1980, 18, 2)`)
+	res, err = Run(context.Background(), db, Options{RunID: 4})
+	if err == nil {
+		t.Fatal("incremental run succeeded, want a failed model")
+	}
+	for _, m := range res.Models {
+		if m.Name == "staging.am_register" && (m.Status != "failed" || m.Mode != "incremental") {
+			t.Errorf("staging.am_register: %s %s, want failed incremental", m.Status, m.Mode)
+		}
+	}
+	for tb, n := range before {
+		if got := count(tb); got != n {
+			t.Errorf("%s has %d rows after the failed incremental run, want the previous %d", tb, got, n)
+		}
+	}
+	if n := count("duckdb_tables() WHERE table_name LIKE '%__window'"); n != 0 {
+		t.Errorf("%d window tables left behind", n)
+	}
+	if err := db.QueryRow(`SELECT row_json FROM meta.test_failure WHERE run_id = 4 AND model = 'staging.am_register' AND test = 'range(places)'`).Scan(&rowJSON); err != nil || !strings.Contains(rowJSON, `"amY"`) {
+		t.Errorf("failing row of the incremental run: %q, %v", rowJSON, err)
+	}
 }
 
 // TestPublishedIndicatorMasking checks mart.published_indicator(k) on the
