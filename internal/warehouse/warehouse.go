@@ -36,6 +36,11 @@ func DSN(o Options) string {
 	q := url.Values{}
 	q.Set("autoinstall_known_extensions", "false")
 	q.Set("autoload_known_extensions", "false")
+	// DuckDB's jemalloc keeps freed pages until later allocations in the
+	// same arena reuse them; a long transform, one model after another,
+	// ratcheted RSS up to 1.3 GiB above memory_limit that way. Background
+	// threads return them to the system as they age.
+	q.Set("allocator_background_threads", "true")
 	if o.MemoryLimit != "" {
 		q.Set("memory_limit", o.MemoryLimit)
 	}
