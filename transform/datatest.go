@@ -80,9 +80,14 @@ func parseTest(spec string) ([]DataTest, error) {
 		if where != "" {
 			cond = " AND (" + where + ")"
 		}
+		// The orphans are found on the row ids (an anti join with the
+		// referenced table as its build side), then fetched whole. As a
+		// correlated NOT EXISTS, DuckDB materialised every row of the model
+		// in the decorrelation join: 58 s on national int.indicator_value
+		// (3.4 M rows with their indicator lists), 0.17 s this way.
 		return []DataTest{mk("relationships("+col+" -> "+table+"."+rcol+")",
-			fmt.Sprintf("SELECT * FROM {{this}} t WHERE t.%s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM %s r WHERE r.%s = t.%s%s)",
-				col, table, rcol, col, cond), table)}, nil
+			fmt.Sprintf("SELECT * FROM {{this}} WHERE rowid IN (SELECT t.rowid FROM {{this}} t ANTI JOIN %s r ON r.%s = t.%s%s WHERE t.%s IS NOT NULL)",
+				table, rcol, col, cond, col), table)}, nil
 	case "range":
 		m := rangeRE.FindStringSubmatch(arg)
 		if m == nil || (m[2] == "" && m[3] == "") {

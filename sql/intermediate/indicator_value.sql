@@ -25,10 +25,10 @@
 --   - relationships: code -> staging.territory(code) where r.level = t.level [warn]
 --   - sql: same_indicator_order: SELECT level, code, period FROM {{this}}
 --     WHERE list_transform(ind, x -> x.indicator) <> (SELECT list_transform(ind, x -> x.indicator) FROM {{this}} LIMIT 1)
---   - sql: percent_in_range: SELECT level, code, period, x.indicator, x.value FROM (SELECT *, unnest(ind) AS x FROM {{this}})
+--   - sql: percent_in_range: SELECT level, code, period, x.indicator, x.value FROM (SELECT level, code, period, unnest(ind) AS x FROM {{this}})
 --     WHERE x.indicator IN ('unmet_share', 'vacancy_rate', 'availability_publication_rate', 'answered_within_8d_share',
 --     'am_share_55plus', 'am_share_60plus') AND (x.value < 0 OR x.value > 100)
---   - sql: n_not_negative: SELECT level, code, period, x.indicator, x.n FROM (SELECT *, unnest(ind) AS x FROM {{this}}) WHERE x.n < 0
+--   - sql: n_not_negative: SELECT level, code, period, x.indicator, x.n FROM (SELECT level, code, period, unnest(ind) AS x FROM {{this}}) WHERE x.n < 0
 WITH lp AS (
     SELECT * FROM int.level_period WHERE in_window_period(period_kind, period_start)
 ), ld AS (
