@@ -140,7 +140,7 @@ CREATE TABLE IF NOT EXISTS meta.test_failure (
 // from the last one (no period is longer than 12 months) but is a plain
 // bound on start, which DuckDB checks against the row groups' min/max: a
 // window's rows of the national mart.indicator (7 M of 196 M) are then read
-// in 1 s instead of 5.7 s, for the delete, the data tests and the snapshot.
+// in 1 s instead of 5.7 s, for the delete and the snapshot.
 const sessionSQL = `SET VARIABLE since = DATE '%s';
 SET VARIABLE until = DATE '%s';
 SET VARIABLE am_under3_ratio = %v;
@@ -390,8 +390,8 @@ type dbtx interface {
 // the previous table in one short transaction; on failure the temporary
 // table is dropped and the previous table was never touched. An incremental
 // build, in one transaction rolled back on failure, deletes the window,
-// computes it again into model__window, tests that and appends it. Views and macros are created in a
-// transaction of their own.
+// computes it again into model__window, tests that and appends it. Views
+// and macros are created in a transaction of their own.
 func (r *runner) build(ctx context.Context, m Model, mr *ModelResult, exists bool) (err error) {
 	var failures []testFailure
 	defer func() {
