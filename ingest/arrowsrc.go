@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
@@ -107,22 +108,119 @@ func int64Array(v []int64) arrow.Array {
 	return array.MakeFromData(d)
 }
 
+// srcBatch gathers records of a srcLayout into one record batch: the
+// readers give it each record's line, the reason of a wrong number of
+// fields and the cells, it replaces identifiers by their pseudonyms.
+type srcBatch struct {
+	lay   *srcLayout
+	ps    *pseudoState // nil when the layout has no identifier column
+	lines []int64
+	extra strCol
+	cols  []strCol
+	pbuf  []byte
+}
+
+func newSrcBatch(lay *srcLayout, ps *pseudonymizer) *srcBatch {
+	b := &srcBatch{lay: lay, cols: make([]strCol, len(lay.cols))}
+	if ps != nil {
+		b.ps = ps.state()
+	}
+	return b
+}
+
+// start empties b for about rows records of about bytes bytes per column
+// (the arrays of the previous batch own their buffers: new ones each time).
+func (b *srcBatch) start(rows, bytes int) {
+	b.lines = make([]int64, 0, rows)
+	for i := range b.cols {
+		b.cols[i].init(rows, bytes)
+	}
+	b.extra.init(rows, 0)
+}
+
+// record adds a record at line; extra is why it has the wrong number of
+// fields ("" when it has not). It returns the record's row, for cell.
+func (b *srcBatch) record(line int64, extra string) int {
+	row := len(b.lines)
+	b.lines = append(b.lines, line)
+	if extra != "" {
+		b.extra.add(row, extra)
+	} else {
+		b.extra.null(row)
+	}
+	return row
+}
+
+// cell sets column k (the k-th of lay.cols) of the record row to v,
+// trimmed already; empty is NULL.
+func (b *srcBatch) cell(row, k int, v string) {
+	if v == "" {
+		b.cols[k].null(row)
+		return
+	}
+	switch b.lay.pseudo[k] {
+	case pseudoID:
+		v = b.ps.pseudoBorrowed(v)
+	case pseudoList:
+		b.pbuf = b.ps.appendPseudoList(b.pbuf[:0], v)
+		v = str(b.pbuf) // may be empty: a list with no identifier, not a missing cell
+	}
+	b.cols[k].add(row, v)
+}
+
+// finish is the record batch of the records added, those of file fid
+// (month: _month), or nil when there are none.
+func (b *srcBatch) finish(schema *arrow.Schema, fid int64, month int32) arrow.RecordBatch {
+	n := len(b.lines)
+	if n == 0 {
+		return nil
+	}
+	arrs := b.lay.fixedArrays(n, b.lines, fid, month)
+	arrs = append(arrs, b.extra.array(n))
+	for i := range b.cols {
+		arrs = append(arrs, b.cols[i].array(n))
+	}
+	rec := array.NewRecordBatch(schema, arrs, int64(n))
+	for _, a := range arrs {
+		a.Release()
+	}
+	return rec
+}
+
+// recordStream is what the readers' array.RecordReader methods share: the
+// schema, the current batch, the error, the reference count.
+type recordStream struct {
+	refs   atomic.Int64
+	schema *arrow.Schema
+	cur    arrow.RecordBatch
+	err    error
+}
+
+func (s *recordStream) Retain()                        { s.refs.Add(1) }
+func (s *recordStream) Schema() *arrow.Schema          { return s.schema }
+func (s *recordStream) Record() arrow.RecordBatch      { return s.cur }
+func (s *recordStream) RecordBatch() arrow.RecordBatch { return s.cur }
+func (s *recordStream) Err() error                     { return s.err }
+
+// dropCur releases the current batch.
+func (s *recordStream) dropCur() {
+	if s.cur != nil {
+		s.cur.Release()
+		s.cur = nil
+	}
+}
+
 // textReader is an array.RecordReader of the _src layout over a rowSource
 // (the Go readers of CSV that needs quote handling or decoding, XLSX and
 // JSON). Records longer than the header keep the reason in _extra, so
 // that SQL can reject them.
 type textReader struct {
-	refs    atomic.Int64
-	schema  *arrow.Schema
-	lay     *srcLayout
+	recordStream
 	src     rowSource
 	ncols   int
+	batch   *srcBatch
 	fid     int64
 	month   int32
-	pseudo  *pseudoState
-	pbuf    []byte
-	cur     arrow.RecordBatch
-	err     error
 	done    bool
 	onRow   func() // progress, may be nil
 	records int64  // rows handed over (blank rows are skipped)
@@ -132,43 +230,26 @@ type textReader struct {
 // newTextReader reads the records of src (ncols columns) in layout lay;
 // ps pseudonymises the identifier columns (nil: the layout has none).
 func newTextReader(src rowSource, ncols int, lay *srcLayout, ps *pseudonymizer) *textReader {
-	r := &textReader{schema: lay.schema(), lay: lay, src: src, ncols: ncols}
-	if ps != nil {
-		r.pseudo = ps.state()
-	}
+	r := &textReader{src: src, ncols: ncols, batch: newSrcBatch(lay, ps)}
+	r.schema = lay.schema()
 	r.refs.Store(1)
 	return r
 }
 
-func (r *textReader) Retain() { r.refs.Add(1) }
 func (r *textReader) Release() {
-	if r.refs.Add(-1) == 0 && r.cur != nil {
-		r.cur.Release()
-		r.cur = nil
+	if r.refs.Add(-1) == 0 {
+		r.dropCur()
 	}
 }
-func (r *textReader) Schema() *arrow.Schema          { return r.schema }
-func (r *textReader) Record() arrow.RecordBatch      { return r.cur }
-func (r *textReader) RecordBatch() arrow.RecordBatch { return r.cur }
-func (r *textReader) Err() error                     { return r.err }
 
 func (r *textReader) Next() bool {
-	if r.cur != nil {
-		r.cur.Release()
-		r.cur = nil
-	}
+	r.dropCur()
 	if r.done {
 		return false
 	}
-	lay := r.lay
-	lines := make([]int64, 0, 1024)
-	cols := make([]strCol, len(lay.cols))
-	for i := range cols {
-		cols[i].init(batchRows, 0)
-	}
-	var extra strCol
-	extra.init(batchRows, 0)
-	for len(lines) < batchRows {
+	b := r.batch
+	b.start(batchRows, 0)
+	for len(b.lines) < batchRows {
 		line, rec, err := r.src.Next()
 		if err == io.EOF {
 			r.done = true
@@ -181,30 +262,7 @@ func (r *textReader) Next() bool {
 		if blankRecord(rec) {
 			continue
 		}
-		row := len(lines)
 		r.records++
-		lines = append(lines, line)
-		for k, c := range lay.cols {
-			if c >= len(rec) {
-				cols[k].null(row)
-				continue
-			}
-			v := strings.TrimSpace(rec[c])
-			if v == "" {
-				cols[k].null(row)
-				continue
-			}
-			switch lay.pseudo[k] {
-			case pseudoID:
-				r.pbuf = append(r.pbuf[:0], r.pseudo.pseudoBorrowed(v)...)
-				cols[k].add(row, r.pbuf)
-			case pseudoList:
-				r.pbuf = r.pseudo.appendPseudoList(r.pbuf[:0], []byte(v))
-				cols[k].add(row, r.pbuf)
-			default:
-				cols[k].addString(row, v)
-			}
-		}
 		x := ""
 		if r.strict && len(rec) < r.ncols {
 			x = fmt.Sprintf("%d fields, the header has %d", len(rec), r.ncols)
@@ -215,29 +273,20 @@ func (r *textReader) Next() bool {
 				break
 			}
 		}
-		if x != "" {
-			extra.addString(row, x)
-		} else {
-			extra.null(row)
+		row := b.record(line, x)
+		for k, c := range b.lay.cols {
+			v := ""
+			if c < len(rec) {
+				v = strings.TrimSpace(rec[c])
+			}
+			b.cell(row, k, v)
 		}
 		if r.onRow != nil {
 			r.onRow()
 		}
 	}
-	n := len(lines)
-	if n == 0 {
-		return false
-	}
-	arrs := lay.fixedArrays(n, lines, r.fid, r.month)
-	arrs = append(arrs, extra.array(n))
-	for i := range cols {
-		arrs = append(arrs, cols[i].array(n))
-	}
-	r.cur = array.NewRecordBatch(r.schema, arrs, int64(n))
-	for _, a := range arrs {
-		a.Release()
-	}
-	return true
+	r.cur = b.finish(r.schema, r.fid, r.month)
+	return r.cur != nil
 }
 
 // withArrow runs fn with the DuckDB Arrow interface of conn.
@@ -282,6 +331,24 @@ func loadArrow(ctx context.Context, conn *sql.Conn, rd array.RecordReader, name 
 		_, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s_arrow", name, name))
 		return err
 	})
+}
+
+// checkArrowScanOnce is checkArrowScan, skipped for a query and width
+// already checked: the plan of the validation costs about 20 ms, and the
+// files of one layout loaded one by one share their query.
+func (l *loader) checkArrowScanOnce(ctx context.Context, query string, columns int) error {
+	key := sha256.Sum256(fmt.Appendf([]byte(query), "\x00%d", columns))
+	if l.scanChecked[key] {
+		return nil
+	}
+	if err := checkArrowScan(ctx, l.conn, query, columns); err != nil {
+		return err
+	}
+	if l.scanChecked == nil {
+		l.scanChecked = map[[32]byte]bool{}
+	}
+	l.scanChecked[key] = true
+	return nil
 }
 
 // checkArrowScan checks, on the physical plan of query (EXPLAIN FORMAT

@@ -35,6 +35,9 @@ type loader struct {
 	pseudo *pseudonymizer
 	// rejects collects the records the validation rejects (reject.go)
 	rejects rejectLog
+	// scanChecked: validation queries whose Arrow scan was checked
+	// (checkArrowScanOnce)
+	scanChecked map[[32]byte]bool
 }
 
 func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {

@@ -384,7 +384,7 @@ func TestPseudoState(t *testing.T) {
 				t.Errorf("secret %q id %q: %s, want %s", secret, id, got, want)
 			}
 		}
-		got := string(st.appendPseudoList(nil, []byte(" a1 |b 2;; c3 , ")))
+		got := string(st.appendPseudoList(nil, " a1 |b 2;; c3 , "))
 		if want := Pseudonym(secret, "a1") + "|" + Pseudonym(secret, "b2") + "|" + Pseudonym(secret, "c3"); got != want {
 			t.Errorf("secret %q list: %s, want %s", secret, got, want)
 		}

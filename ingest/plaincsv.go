@@ -57,8 +57,7 @@ type plainResult struct {
 
 // plainReader is an array.RecordReader over plain CSV files.
 type plainReader struct {
-	refs   atomic.Int64
-	schema *arrow.Schema
+	recordStream
 	lay    *srcLayout
 	delim  byte
 	ncols  int
@@ -66,8 +65,6 @@ type plainReader struct {
 	pseudo *pseudonymizer
 
 	out      chan plainResult
-	cur      arrow.RecordBatch
-	err      error
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	progress func(int64) // bytes read so far, may be nil
@@ -78,8 +75,9 @@ type plainReader struct {
 // background goroutines; Close stops them.
 func newPlainReader(ctx context.Context, files []*plainFile, delim byte, ncols int, lay *srcLayout, ps *pseudonymizer, progress func(int64)) *plainReader {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &plainReader{schema: lay.schema(), lay: lay, delim: delim, ncols: ncols, files: files, pseudo: ps,
+	r := &plainReader{lay: lay, delim: delim, ncols: ncols, files: files, pseudo: ps,
 		out: make(chan plainResult, 4), cancel: cancel, progress: progress}
+	r.schema = lay.schema()
 	r.refs.Store(1)
 	regions := make(chan region, 4)
 	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
@@ -205,22 +203,14 @@ func (r *plainReader) splitFile(ctx context.Context, f *plainFile, regions chan<
 	return nil
 }
 
-func (r *plainReader) Retain() { r.refs.Add(1) }
 func (r *plainReader) Release() {
 	if r.refs.Add(-1) == 0 {
 		r.Close()
 	}
 }
-func (r *plainReader) Schema() *arrow.Schema          { return r.schema }
-func (r *plainReader) Record() arrow.RecordBatch      { return r.cur }
-func (r *plainReader) RecordBatch() arrow.RecordBatch { return r.cur }
-func (r *plainReader) Err() error                     { return r.err }
 
 func (r *plainReader) Next() bool {
-	if r.cur != nil {
-		r.cur.Release()
-		r.cur = nil
-	}
+	r.dropCur()
 	if r.err != nil {
 		return false
 	}
@@ -246,10 +236,7 @@ func (r *plainReader) Close() {
 		}
 	}
 	r.wg.Wait()
-	if r.cur != nil {
-		r.cur.Release()
-		r.cur = nil
-	}
+	r.dropCur()
 }
 
 // Records is the number of records read from each file, in order.
@@ -265,16 +252,11 @@ func (r *plainReader) Records() []int64 {
 type plainParser struct {
 	r     *plainReader
 	cells [][]byte
-	st    *pseudoState
-	pbuf  []byte
+	batch *srcBatch
 }
 
 func (r *plainReader) newParser() *plainParser {
-	p := &plainParser{r: r, cells: make([][]byte, r.ncols)}
-	if r.pseudo != nil {
-		p.st = r.pseudo.state()
-	}
-	return p
+	return &plainParser{r: r, cells: make([][]byte, r.ncols), batch: newSrcBatch(r.lay, r.pseudo)}
 }
 
 // parse splits the lines of rg into records: blank lines and lines of
@@ -282,24 +264,16 @@ func (r *plainReader) newParser() *plainParser {
 // header, or more non-empty ones, gets the reason in _extra (the SQL
 // rejects it); cells are trimmed, empty ones are NULL.
 func (p *plainParser) parse(rg region) (arrow.RecordBatch, error) {
-	r, lay, d := p.r, p.r.lay, p.r.delim
-	nl := bytes.Count(rg.data, []byte{'\n'}) + 1
-	lines := make([]int64, 0, nl)
-	cols := make([]strCol, len(lay.cols))
-	per := len(rg.data)/max(r.ncols, 1) + 16
-	for i := range cols {
-		cols[i].init(nl, per)
-	}
-	var extra strCol
-	extra.init(nl, 0)
-	b := rg.data
+	r, b, d := p.r, p.batch, p.r.delim
+	b.start(bytes.Count(rg.data, []byte{'\n'})+1, len(rg.data)/max(r.ncols, 1)+16)
+	data := rg.data
 	ln := rg.first - 1
-	for len(b) > 0 {
+	for len(data) > 0 {
 		var l []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			l, b = b[:i], b[i+1:]
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i], data[i+1:]
 		} else {
-			l, b = b, nil
+			l, data = data, nil
 		}
 		ln++
 		if ln > rg.f.lastDataLine {
@@ -330,49 +304,24 @@ func (p *plainParser) parse(rg region) (arrow.RecordBatch, error) {
 		}
 		p.cells[nf] = rest
 		nf++
-		row := len(lines)
-		lines = append(lines, ln)
+		x := ""
 		switch {
 		case nf < r.ncols:
-			extra.addString(row, fmt.Sprintf("%d fields, the header has %d", nf, r.ncols))
+			x = fmt.Sprintf("%d fields, the header has %d", nf, r.ncols)
 			for k := nf; k < r.ncols; k++ {
 				p.cells[k] = nil
 			}
 		case more != nil && !allEmptyFields(more, d):
-			extra.addString(row, fmt.Sprintf("%d fields, the header has %d", r.ncols+1+bytes.Count(more, []byte{d}), r.ncols))
-		default:
-			extra.null(row)
+			x = fmt.Sprintf("%d fields, the header has %d", r.ncols+1+bytes.Count(more, []byte{d}), r.ncols)
 		}
-		for k, c := range lay.cols {
-			v := bytes.TrimSpace(p.cells[c])
-			if len(v) == 0 {
-				cols[k].null(row)
-				continue
-			}
-			switch lay.pseudo[k] {
-			case pseudoID:
-				p.pbuf = p.st.appendPseudo(p.pbuf[:0], v)
-				v = p.pbuf
-			case pseudoList:
-				p.pbuf = p.st.appendPseudoList(p.pbuf[:0], v)
-				v = p.pbuf // may be empty: a list with no identifier, not a missing cell
-			}
-			cols[k].add(row, v)
+		row := b.record(ln, x)
+		for k, c := range b.lay.cols {
+			b.cell(row, k, str(bytes.TrimSpace(p.cells[c])))
 		}
 	}
-	n := len(lines)
-	if n == 0 {
-		return nil, nil
-	}
-	rg.f.records.Add(int64(n))
-	arrs := lay.fixedArrays(n, lines, rg.f.fid, rg.f.month)
-	arrs = append(arrs, extra.array(n))
-	for i := range cols {
-		arrs = append(arrs, cols[i].array(n))
-	}
-	rec := array.NewRecordBatch(r.schema, arrs, int64(n))
-	for _, a := range arrs {
-		a.Release()
+	rec := b.finish(r.schema, rg.f.fid, rg.f.month)
+	if rec != nil {
+		rg.f.records.Add(rec.NumRows())
 	}
 	return rec, nil
 }
@@ -411,13 +360,7 @@ func (c *strCol) init(rows, bytes int) {
 	c.valid = make([]byte, (rows+7)/8)
 }
 
-func (c *strCol) add(row int, v []byte) {
-	c.valid[row>>3] |= 1 << (row & 7)
-	c.data = append(c.data, v...)
-	c.off = append(c.off, int32(len(c.data)))
-}
-
-func (c *strCol) addString(row int, v string) {
+func (c *strCol) add(row int, v string) {
 	c.valid[row>>3] |= 1 << (row & 7)
 	c.data = append(c.data, v...)
 	c.off = append(c.off, int32(len(c.data)))

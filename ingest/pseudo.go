@@ -1,13 +1,13 @@
 package ingest
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding"
 	"encoding/hex"
 	"hash"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -69,31 +69,26 @@ func (u *pseudonymizer) of(id string) string {
 	return st.pseudo(id)
 }
 
-// appendPseudo appends the pseudonym of the identifier id.
-func (st *pseudoState) appendPseudo(dst, id []byte) []byte {
-	return append(dst, st.pseudoBorrowed(str(id))...)
-}
-
 // appendPseudoList appends the pseudonyms of a list of identifiers
 // separated by |, ; or , (blank items dropped), joined by |: the SQL splits
 // them on |.
-func (st *pseudoState) appendPseudoList(dst, list []byte) []byte {
+func (st *pseudoState) appendPseudoList(dst []byte, list string) []byte {
 	n := len(dst)
 	for len(list) > 0 {
-		i := bytes.IndexAny(list, "|;,")
+		i := strings.IndexAny(list, "|;,")
 		item := list
 		if i >= 0 {
 			item, list = list[:i], list[i+1:]
 		} else {
-			list = nil
+			list = ""
 		}
-		if item = bytes.TrimSpace(item); len(item) == 0 {
+		if item = strings.TrimSpace(item); item == "" {
 			continue
 		}
 		if len(dst) > n {
 			dst = append(dst, '|')
 		}
-		dst = st.appendPseudo(dst, item)
+		dst = append(dst, st.pseudoBorrowed(item)...)
 	}
 	return dst
 }

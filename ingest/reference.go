@@ -119,7 +119,7 @@ func stageReference(ctx context.Context, conn *sql.Conn) error {
 	for i, c := range communes {
 		rows[i] = []string{c.Code, c.Name, c.Type, c.Departement, c.Region, c.EPCI, strconv.Itoa(c.Population)}
 	}
-	if err := loadArrow(ctx, conn, newTextReader(&sliceSource{rows: rows}, 7, allColumns(7), nil), "_ref_communes_t"); err != nil {
+	if err := loadRows(ctx, conn, rows, 7, "_ref_communes_t"); err != nil {
 		return err
 	}
 	epcis, err := data.EPCIs()
@@ -130,7 +130,7 @@ func stageReference(ctx context.Context, conn *sql.Conn) error {
 	for _, e := range epcis {
 		rows = append(rows, []string{e.Code, e.Name})
 	}
-	if err := loadArrow(ctx, conn, newTextReader(&sliceSource{rows: rows}, 2, allColumns(2), nil), "_ref_epci"); err != nil {
+	if err := loadRows(ctx, conn, rows, 2, "_ref_epci"); err != nil {
 		return err
 	}
 	deps, err := data.Departements()
@@ -141,7 +141,7 @@ func stageReference(ctx context.Context, conn *sql.Conn) error {
 	for _, d := range deps {
 		rows = append(rows, []string{d.Code, d.Name, d.Region})
 	}
-	if err := loadArrow(ctx, conn, newTextReader(&sliceSource{rows: rows}, 3, allColumns(3), nil), "_ref_dep"); err != nil {
+	if err := loadRows(ctx, conn, rows, 3, "_ref_dep"); err != nil {
 		return err
 	}
 	regs, err := data.Regions()
@@ -152,14 +152,14 @@ func stageReference(ctx context.Context, conn *sql.Conn) error {
 	for _, r := range regs {
 		rows = append(rows, []string{r.Code, r.Name})
 	}
-	if err := loadArrow(ctx, conn, newTextReader(&sliceSource{rows: rows}, 2, allColumns(2), nil), "_ref_reg"); err != nil {
+	if err := loadRows(ctx, conn, rows, 2, "_ref_reg"); err != nil {
 		return err
 	}
 	merges, err := readMerges()
 	if err != nil {
 		return err
 	}
-	if err := loadArrow(ctx, conn, newTextReader(&sliceSource{rows: merges}, 2, allColumns(2), nil), "_ref_merge"); err != nil {
+	if err := loadRows(ctx, conn, merges, 2, "_ref_merge"); err != nil {
 		return err
 	}
 	_, err = conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _ref_communes AS
@@ -319,4 +319,10 @@ func fillReference(ctx context.Context, conn *sql.Conn, base bool) error {
 		}
 	}
 	return nil
+}
+
+// loadRows materialises rows (ncols columns c0.., all VARCHAR, empty =
+// NULL, with their line) as the temp table name.
+func loadRows(ctx context.Context, conn *sql.Conn, rows [][]string, ncols int, name string) error {
+	return loadArrow(ctx, conn, newTextReader(&sliceSource{rows: rows}, ncols, allColumns(ncols), nil), name)
 }

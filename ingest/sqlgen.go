@@ -49,7 +49,6 @@ func id(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 type plan struct {
 	pipeline string
 	lay      *srcLayout // what the readers hand over
-	usedCols []bool     // source columns the plan reads
 	// insertMarked inserts the accepted records into the raw table in one
 	// pass over _src and hands each rejected one to ing_reject (reject.go).
 	insertMarked string
@@ -87,8 +86,9 @@ func dateBound(y float64, upper bool, now time.Time) string {
 // that is a constant of the profile rather than a column.
 func buildPlan(j *job, now time.Time, ps *pseudonymizer) (*plan, error) {
 	c, p, m := j.c, j.p, j.m
-	pl := &plan{usedCols: make([]bool, len(j.header)), lay: &srcLayout{fid: true}}
-	pseudo := map[int]pseudoKind{}
+	pl := &plan{lay: &srcLayout{fid: true}}
+	used := make([]bool, len(j.header))         // source columns the plan reads
+	pseudo := make([]pseudoKind, len(j.header)) // and which are identifiers
 	for _, f := range c.Fields {
 		if f.Type == TMonth && j.month != "" {
 			pl.lay.month = true
@@ -135,7 +135,7 @@ func buildPlan(j *job, now time.Time, ps *pseudonymizer) (*plan, error) {
 				text[f.Name] = "NULL::VARCHAR"
 				break
 			}
-			pl.usedCols[i] = true
+			used[i] = true
 			switch f.Type {
 			case TPseudonym:
 				pseudo[i] = pseudoID
@@ -177,9 +177,8 @@ func buildPlan(j *job, now time.Time, ps *pseudonymizer) (*plan, error) {
 		pl.unpivoted = true
 		var items []string
 		for k, i := range m.unpivot {
-			pl.usedCols[i] = true
+			used[i] = true
 			items = append(items, fmt.Sprintf("{'k': %s, 'v': nullif(trim(c%d), ''), 'h': %s}", q(m.unpivotKey[k]), i, q(strings.TrimSpace(j.header[i]))))
-			_ = k
 		}
 		from = "(SELECT *, unnest([" + strings.Join(items, ", ") + "]) AS u FROM " + rows + ") r WHERE r.u.v IS NOT NULL"
 	}
@@ -342,8 +341,8 @@ func buildPlan(j *job, now time.Time, ps *pseudonymizer) (*plan, error) {
 		"SELECT " + strings.Join(out, ", ") + ", _ok, CASE WHEN NOT _ok THEN list_filter([" + strings.Join(items, ", ") + "], x -> x.r IS NOT NULL) END AS _err FROM fin"
 
 	pl.quar = "INSERT INTO meta.quarantine SELECT DISTINCT $1, line, e.c, e.v, e.r FROM (SELECT line, unnest(_err) AS e FROM (" + pl.pipeline + ") WHERE NOT _ok)"
-	for i, used := range pl.usedCols {
-		if used {
+	for i, u := range used {
+		if u {
 			pl.lay.cols = append(pl.lay.cols, i)
 			pl.lay.pseudo = append(pl.lay.pseudo, pseudo[i])
 		}
@@ -401,7 +400,7 @@ func constPseudo(f Field, v string, ps *pseudonymizer) string {
 	case f.Type == TPseudonymList:
 		st := ps.state()
 		defer ps.pool.Put(st)
-		return string(st.appendPseudoList(nil, []byte(v)))
+		return string(st.appendPseudoList(nil, v))
 	}
 	return v
 }

@@ -90,7 +90,7 @@ func (l *loader) loadMarked(ctx context.Context, pl *plan, rd sourceReader) (rea
 	defer rd.Close()
 	l.rejects.reset()
 	err = withArrowView(ctx, l.conn, rd, "_src", func() error {
-		if err := checkArrowScan(ctx, l.conn, pl.insertMarked, rd.Schema().NumFields()); err != nil {
+		if err := l.checkArrowScanOnce(ctx, pl.insertMarked, rd.Schema().NumFields()); err != nil {
 			return err
 		}
 		r, err := l.validating(ctx, pl.insertMarked)
