@@ -181,12 +181,12 @@ func (l *loader) transactBatch(ctx context.Context, items []batchItem) (out []Fi
 		return nil, nil, fmt.Errorf("validating and loading: %w", err)
 	}
 	debugf(t1, "validating and loading")
-	var sum int64
+	var nread, nrejected int64
 	for i := range items {
-		sum += read[i] - rejected[ids[i]]
+		nread, nrejected = nread+read[i], nrejected+rejected[ids[i]]
 	}
-	if sum != accepted {
-		return nil, nil, fmt.Errorf("internal error: %d records accepted by the validation, %d read less the rejected", accepted, sum)
+	if accepted+nrejected != nread {
+		return nil, nil, errCounts(fmt.Sprintf("%s and %d other files of its batch", j0.path, len(items)-1), nread, accepted, nrejected)
 	}
 	// Files above the reject limit are refused: their rows leave the batch.
 	out = make([]FileResult, len(items))

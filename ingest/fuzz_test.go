@@ -40,30 +40,14 @@ func FuzzCSV(f *testing.F) {
 		if len(sn.lines) > 0 {
 			header = sn.lines[0]
 		}
-		ncols := len(sn.records[0])
-		sc, err := scanCSV(path, sn, header, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lay := allColumns(ncols)
+		lay := allColumns(len(sn.records[0]))
 		lay.fid = true
-		src, err := openCSVSource(path, sn, header, sc.lastDataLine)
+		plain, goRecs, sc, goErr, err := readPlainAndGo(path, sn, header, len(sn.records[0]), lay, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer src.Close()
-		rd := newTextReader(src, ncols, lay, nil)
-		rd.strict = true
-		defer rd.Release()
-		goRecs, err := collectRecords(rd)
-		if err != nil || !sc.plain {
+		if goErr != nil || !sc.plain {
 			return // a malformed file: the Go reader says where
-		}
-		pr := newPlainReader(context.Background(), []*plainFile{{path: path, headerLine: header, lastDataLine: sc.lastDataLine}}, sn.delim, ncols, lay, nil, nil)
-		defer pr.Close()
-		plain, err := collectRecords(pr)
-		if err != nil {
-			t.Fatal(err)
 		}
 		if len(plain) != len(goRecs) {
 			t.Fatalf("plain reader: %d records, the Go reader %d", len(plain), len(goRecs))

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -287,23 +288,36 @@ func plainAndGoReaders(t *testing.T, path string, header int64, lay *srcLayout) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ncols := len(sn.records[header-1])
-	if sc, err = scanCSV(path, sn, header, nil); err != nil {
-		t.Fatal(err)
+	plain, goReader, sc, goErr, err := readPlainAndGo(path, sn, header, len(sn.records[header-1]), lay, newPseudonymizer(testSecret))
+	if err != nil || goErr != nil {
+		t.Fatal(errors.Join(err, goErr))
 	}
-	ps := newPseudonymizer(testSecret)
-	pr := newPlainReader(context.Background(), []*plainFile{{path: path, fid: 7, headerLine: header, lastDataLine: sc.lastDataLine}}, sn.delim, ncols, lay, ps, nil)
-	plain = readAll(t, pr)
-	pr.Close()
+	return plain, goReader, sc
+}
+
+// readPlainAndGo scans the CSV file path and reads it with the Go CSV
+// reader, then, when the Go reader took it and the scan calls it plain,
+// with the plain reader (plain is nil otherwise). goErr is the Go reader's
+// error (a malformed file), err any other.
+func readPlainAndGo(path string, sn *csvSniff, header int64, ncols int, lay *srcLayout, ps *pseudonymizer) (plain, goRecs []record, sc *csvScan, goErr, err error) {
+	if sc, err = scanCSV(path, sn, header, nil); err != nil {
+		return nil, nil, nil, nil, err
+	}
 	src, err := openCSVSource(path, sn, header, sc.lastDataLine)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, sc, nil, err
 	}
 	defer src.Close()
 	tr := newTextReader(src, ncols, lay, ps)
 	tr.strict = true
 	defer tr.Release()
-	return plain, readAll(t, tr), sc
+	if goRecs, goErr = collectRecords(tr); goErr != nil || !sc.plain {
+		return nil, goRecs, sc, goErr, nil
+	}
+	pr := newPlainReader(context.Background(), []*plainFile{{path: path, fid: 7, headerLine: header, lastDataLine: sc.lastDataLine}}, sn.delim, ncols, lay, ps, nil)
+	defer pr.Close()
+	plain, err = collectRecords(pr)
+	return plain, goRecs, sc, nil, err
 }
 
 // TestPlainReader: on a file spanning many read chunks, with blank lines,
