@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -142,10 +143,18 @@ func TestEndToEnd(t *testing.T) {
 	if newFiles < 3 {
 		t.Fatalf("only %d files for 2026-11", newFiles)
 	}
-	logs := captureStderr(t, func() { runCLI(t, "run", "--demo", "--warehouse", wh, next) })
+	logs := captureStderr(t, func() { runCLI(t, "run", "--demo", "--warehouse", wh, "--log-level", "debug", next) })
 	line := logLine(logs, "analyst snapshot published")
 	if !strings.Contains(line, " mode=incremental ") || strings.Contains(line, " windowed=0 ") {
 		t.Errorf("the new month's snapshot was not published incrementally:\n%s", logs)
+	}
+	// It started from the copy of the previous snapshot made while the
+	// models ran, and left no copy behind.
+	if !regexp.MustCompile(`step="copy the previous snapshot" .*early=true`).MatchString(logs) {
+		t.Errorf("the new month's snapshot did not start from the early copy:\n%s", logs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "snapshot.duckdb.next")); err == nil {
+		t.Error("the early copy of the snapshot was left behind")
 	}
 	if !strings.Contains(logs, `msg=model model=mart.indicator mode=incremental`) {
 		t.Errorf("the new month's transform did not build mart.indicator incrementally:\n%s", logs)

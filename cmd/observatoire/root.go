@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpe-observatoire/observatoire/internal/analyst"
 	"github.com/rpe-observatoire/observatoire/internal/config"
 	"github.com/rpe-observatoire/observatoire/internal/ops"
 	"github.com/rpe-observatoire/observatoire/internal/warehouse"
@@ -27,6 +28,11 @@ type app struct {
 
 	cfg config.Config
 	log *slog.Logger
+
+	// earlyCopy is the copy of the analyst snapshot a transform starts
+	// before its models run, for the publication after it (sql.go); the
+	// run that started it discards whatever is left of it.
+	earlyCopy *analyst.EarlyCopy
 }
 
 func newRootCmd() *cobra.Command {
@@ -147,6 +153,7 @@ func (a *app) recordRun(ctx context.Context, db *sql.DB, job, period string, fn 
 	if err != nil {
 		return err
 	}
+	defer a.discardEarlyCopy()
 	defer func() {
 		if p := recover(); p != nil {
 			perr := &ops.PanicError{Value: p, Stack: debug.Stack()}

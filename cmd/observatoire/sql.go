@@ -60,6 +60,7 @@ func (a *app) publishSnapshot(ctx context.Context, db *sql.DB, job string, full 
 		Changes:      changes,
 		Full:         full,
 		Log:          a.log,
+		EarlyCopy:    a.takeEarlyCopy(),
 	})
 	if err != nil {
 		return res, fmt.Errorf("publish the analyst snapshot: %w", err)
@@ -77,6 +78,22 @@ func (a *app) publishSnapshot(ctx context.Context, db *sql.DB, job string, full 
 	}
 	a.log.Info("analyst snapshot published", args...)
 	return res, nil
+}
+
+// takeEarlyCopy hands the early copy of the snapshot, if a transform
+// started one, to the publication, which discards it whatever happens.
+func (a *app) takeEarlyCopy() *analyst.EarlyCopy {
+	c := a.earlyCopy
+	a.earlyCopy = nil
+	return c
+}
+
+// discardEarlyCopy removes an early copy no publication took (the run
+// failed, or published nothing).
+func (a *app) discardEarlyCopy() {
+	if err := a.takeEarlyCopy().Discard(); err != nil {
+		a.log.Warn("analyst snapshot", "err", err)
+	}
 }
 
 // snapshotChanges turns the model tables' states into the snapshot's table

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rpe-observatoire/observatoire/internal/analyst"
 	"github.com/rpe-observatoire/observatoire/internal/warehouse"
 	"github.com/rpe-observatoire/observatoire/transform"
 )
@@ -23,6 +24,12 @@ func (f *transformFlags) register(cmd *cobra.Command) {
 }
 
 func (a *app) transform(cmd *cobra.Command, db dbHandle, f *transformFlags, months []time.Time, run *warehouse.Run) error {
+	if !f.fullRefresh {
+		// The snapshot published after an incremental transform starts
+		// from a copy of the previous one: made now, it overlaps the models.
+		a.discardEarlyCopy()
+		a.earlyCopy = analyst.StartEarlyCopy(cmd.Context(), a.cfg.Analyst.Snapshot)
+	}
 	res, err := transform.Run(cmd.Context(), db, transform.Options{
 		FullRefresh:   f.fullRefresh,
 		Months:        months,

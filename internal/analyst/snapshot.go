@@ -38,6 +38,11 @@ type PublishOptions struct {
 	// Log receives a debug line per step (table copied, window replaced,
 	// checkpoint...) with its duration; nil = none.
 	Log *slog.Logger
+	// EarlyCopy, when not nil, is a copy of the snapshot at Path started
+	// before the run (StartEarlyCopy): an incremental publication starts
+	// from it instead of copying the file then. Publish discards it
+	// whatever happens.
+	EarlyCopy *EarlyCopy
 }
 
 // TableChange is the version of one warehouse table and what its last
@@ -174,9 +179,15 @@ func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResu
 	if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
 		return res, err
 	}
-	// A crash may have left a half-written copy.
+	// A crash may have left a half-written copy, or an early copy.
 	if err := removeTmp(tmp); err != nil {
 		return res, err
+	}
+	defer func() { err = errors.Join(err, o.EarlyCopy.Discard()) }()
+	if o.EarlyCopy == nil {
+		if err := removeTmp(o.Path + ".next"); err != nil {
+			return res, err
+		}
 	}
 
 	conn, err := db.Conn(ctx)
@@ -227,6 +238,11 @@ func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResu
 		}
 	}
 	if reason != "" {
+		// The early copy is of no use to a full publication: free its
+		// disk space before the full copy is written.
+		if err := o.EarlyCopy.Discard(); err != nil {
+			return res, err
+		}
 		fallback := res.Fallback
 		if res, err = p.full(ctx); err != nil {
 			return res, err
@@ -459,11 +475,19 @@ func (p *publication) incremental(ctx context.Context) (PublishResult, error) {
 		return res, notIncremental{"the warehouse has foreign keys"}
 	}
 	t0 := time.Now()
-	if err := copyFile(ctx, p.o.Path, p.tmp); err != nil {
-		removeTmp(p.tmp)
-		return res, fmt.Errorf("copy the previous snapshot: %w", err)
+	early, err := p.o.EarlyCopy.take(ctx, p.tmp)
+	if err != nil {
+		return res, err
 	}
-	p.debug("copy the previous snapshot", t0)
+	if early {
+		p.debug("copy the previous snapshot", t0, "early", true, "copy_ms", p.o.EarlyCopy.took.Milliseconds())
+	} else {
+		if err := copyFile(ctx, p.o.Path, p.tmp); err != nil {
+			removeTmp(p.tmp)
+			return res, fmt.Errorf("copy the previous snapshot: %w", err)
+		}
+		p.debug("copy the previous snapshot", t0)
+	}
 	// No vacuum while the copy is written: at the checkpoint DuckDB would
 	// rewrite every row group with deleted rows, most of a big table's
 	// tail, which costs about a whole copy of it (mart.indicator of the
