@@ -166,6 +166,7 @@ const snapshotFormat = "2"
 // so two publications never overlap.
 func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResult, err error) {
 	start := time.Now()
+	defer func() { err = errors.Join(err, o.EarlyCopy.Discard()) }()
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -183,7 +184,6 @@ func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResu
 	if err := removeTmp(tmp); err != nil {
 		return res, err
 	}
-	defer func() { err = errors.Join(err, o.EarlyCopy.Discard()) }()
 	if o.EarlyCopy == nil {
 		if err := removeTmp(o.Path + ".next"); err != nil {
 			return res, err
