@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
@@ -337,7 +336,7 @@ func loadArrow(ctx context.Context, conn *sql.Conn, rd array.RecordReader, name 
 // already checked: the plan of the validation costs about 20 ms, and the
 // files of one layout loaded one by one share their query.
 func (l *loader) checkArrowScanOnce(ctx context.Context, query string, columns int) error {
-	key := sha256.Sum256(fmt.Appendf([]byte(query), "\x00%d", columns))
+	key := scanKey{query, columns}
 	if l.scanChecked[key] {
 		return nil
 	}
@@ -345,10 +344,16 @@ func (l *loader) checkArrowScanOnce(ctx context.Context, query string, columns i
 		return err
 	}
 	if l.scanChecked == nil {
-		l.scanChecked = map[[32]byte]bool{}
+		l.scanChecked = map[scanKey]bool{}
 	}
 	l.scanChecked[key] = true
 	return nil
+}
+
+// scanKey is a validation query and the width of the stream it reads.
+type scanKey struct {
+	query   string
+	columns int
 }
 
 // checkArrowScan checks, on the physical plan of query (EXPLAIN FORMAT

@@ -37,7 +37,7 @@ type loader struct {
 	rejects rejectLog
 	// scanChecked: validation queries whose Arrow scan was checked
 	// (checkArrowScanOnce)
-	scanChecked map[[32]byte]bool
+	scanChecked map[scanKey]bool
 }
 
 func newLoader(ctx context.Context, db *sql.DB, opt Options) (*loader, error) {

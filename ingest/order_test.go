@@ -236,16 +236,7 @@ type record struct {
 	cells []string
 }
 
-// readAll reads every record of rd, in line order ("\x00" for NULL).
-func readAll(t *testing.T, rd array.RecordReader) []record {
-	t.Helper()
-	out, err := collectRecords(rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
+// collectRecords reads every record of rd, in line order ("\x00" for NULL).
 func collectRecords(rd array.RecordReader) ([]record, error) {
 	var out []record
 	for rd.Next() {

@@ -38,7 +38,7 @@ func StartEarlyCopy(ctx context.Context, path string) *EarlyCopy {
 	if _, err := os.Stat(path + ".wal"); err == nil {
 		return nil
 	}
-	c := &EarlyCopy{src: path, dst: path + ".next", before: st, done: make(chan struct{})}
+	c := &EarlyCopy{src: path, dst: earlyCopyPath(path), before: st, done: make(chan struct{})}
 	// A crash may have left a copy of an earlier run.
 	if err := removeTmp(c.dst); err != nil {
 		return nil
@@ -52,6 +52,9 @@ func StartEarlyCopy(ctx context.Context, path string) *EarlyCopy {
 	}()
 	return c
 }
+
+// earlyCopyPath is where the early copy of the snapshot at path is made.
+func earlyCopyPath(path string) string { return path + ".next" }
 
 // take waits for the copy and renames it to tmp. It reports false when the
 // copy cannot be used (failed, or the snapshot changed since it started):

@@ -185,7 +185,7 @@ func Publish(ctx context.Context, db *sql.DB, o PublishOptions) (res PublishResu
 		return res, err
 	}
 	if o.EarlyCopy == nil {
-		if err := removeTmp(o.Path + ".next"); err != nil {
+		if err := removeTmp(earlyCopyPath(o.Path)); err != nil {
 			return res, err
 		}
 	}
